@@ -1,0 +1,1 @@
+"""Settings and the Celery app; settings import nothing from Celery."""

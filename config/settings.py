@@ -1,0 +1,78 @@
+"""Every setting of ied-workflow, read from IED_* environment variables or `.env`.
+
+This is the only module that reads the environment.
+"""
+
+from __future__ import annotations
+
+from datetime import time
+from functools import lru_cache
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+CommaList = Annotated[list[str], NoDecode]
+
+
+class Settings(BaseSettings):
+    """ied-workflow configuration; secrets are SecretStr so they never print."""
+
+    model_config = SettingsConfigDict(env_prefix="IED_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite:///ied_workflow.db"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    ops_timezone: str = "UTC"  # "today" for the due filter and the digest clock
+
+    # Entry rule: which lead lifecycle statuses may get a follow-up.
+    eligible_lead_statuses: CommaList = ["assigned"]
+    default_due_days: float = Field(default=3, gt=0)  # due-date policy when none is given
+
+    slack_webhook_url: SecretStr | None = None
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=25, gt=0, lt=65536)
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = Field(default=10, gt=0)
+    email_from: str = "ied-workflow@localhost"
+    ops_emails: CommaList = []
+    slack_timeout_seconds: float = Field(default=10, gt=0)
+
+    scan_interval_seconds: int = Field(default=300, gt=0)
+    dispatch_interval_seconds: int = Field(default=30, gt=0)
+    overdue_reminder_hours: float = Field(default=24, gt=0)
+    digest_at: time = time(8, 0)  # local time in ops_timezone
+    notify_max_attempts: int = Field(default=8, gt=0)
+    notify_batch_size: int = Field(default=500, gt=0)
+    # A claimed notification not marked sent within this lease is claimed again.
+    notify_lease_seconds: int = Field(default=120, gt=0)
+    scan_batch_size: int = Field(default=5000, gt=0)
+    base_url: str | None = None  # links in alerts, when the host app has pages
+
+    @field_validator("ops_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown timezone {value!r}") from exc
+        return value
+
+    @field_validator("eligible_lead_statuses", "ops_emails", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.ops_timezone)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""The `ied-workflow` command line."""

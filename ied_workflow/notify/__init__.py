@@ -1,0 +1,1 @@
+"""Rendering and delivery of alerts to operations: Slack, email, console."""

@@ -1,0 +1,42 @@
+"""What a channel is asked to deliver: one message about one or more follow-ups."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    """Why operations is being told."""
+
+    OVERDUE = "overdue"
+    CLOSED_WITH_ISSUE = "closed_with_issue"
+    DIGEST = "digest"
+    TEST = "test"
+
+
+@dataclass(frozen=True, slots=True)
+class AlertItem:
+    """One follow-up as an alert shows it; customer text is raw here, escaped on render."""
+
+    follow_up_id: int
+    lead_id: str
+    installer_id: str | None
+    status: str
+    due_at: datetime
+    contact_attempt_count: int
+    last_contact_outcome: str | None = None
+    issue_summary: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One message per channel per batch; `key` is stable across resends of the same rows."""
+
+    kind: Kind
+    key: str
+    now: datetime
+    items: tuple[AlertItem, ...] = ()
+    counts: Mapping[str, int] = field(default_factory=dict)  # the digest's figures

@@ -1,0 +1,103 @@
+"""Dashboard filters: status, due today, overdue, issues, installer; lists and counts.
+
+Every filter is one SQL condition, so a list and its count always agree, and each
+is served by an index (see tables.py); docs/benchmarks.md shows the plans.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, func, select
+
+from ied_workflow import tables as t
+from ied_workflow.domain import FollowUp, Status
+from ied_workflow.outbox import IS_OPEN
+from ied_workflow.validation import enum_value
+
+fu = t.follow_ups.c
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """A dashboard filter; fields left at their default do not filter."""
+
+    statuses: Sequence[Status] = ()
+    due: bool = False
+    overdue: bool = False
+    has_issue: bool = False
+    open_issue: bool = False
+    installer_id: str | None = None
+
+
+def end_of_today(now: datetime, zone: ZoneInfo) -> datetime:
+    """Midnight at the end of `now`'s day in the operations timezone, DST included."""
+    local_day = now.astimezone(zone).date()
+    return datetime.combine(local_day + timedelta(days=1), time(0), tzinfo=zone)
+
+
+def conditions(where: Filter, now: datetime, zone: ZoneInfo) -> list[Any]:
+    """The SQL conditions of `where`; `due` means open and due before today ends."""
+    clauses: list[Any] = []
+    if where.statuses:
+        statuses = [enum_value(Status, s, "status").value for s in where.statuses]
+        clauses.append(fu.status.in_(statuses))
+    if where.due or where.overdue:
+        clauses.append(IS_OPEN)
+    if where.due:
+        clauses.append(fu.due_at < end_of_today(now, zone))
+    if where.overdue:
+        clauses.append(fu.due_at < now)
+    if where.has_issue or where.open_issue:
+        clauses.append(fu.has_issue.is_(True))
+    if where.open_issue:
+        clauses.append(fu.issue_resolved.is_(False))
+    if where.installer_id is not None:
+        clauses.append(fu.installer_id == where.installer_id)
+    return clauses
+
+
+def find(
+    conn: Connection,
+    where: Filter,
+    now: datetime,
+    zone: ZoneInfo,
+    *,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[FollowUp]:
+    """Follow-ups matching `where`, soonest due first."""
+    query = (
+        select(t.follow_ups)
+        .where(*conditions(where, now, zone))
+        .order_by(fu.due_at, fu.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [FollowUp(**row._mapping) for row in conn.execute(query)]
+
+
+def count(conn: Connection, where: Filter, now: datetime, zone: ZoneInfo) -> int:
+    query = select(func.count()).select_from(t.follow_ups).where(*conditions(where, now, zone))
+    return int(conn.execute(query).scalar_one())
+
+
+DASHBOARD = {
+    "pending": Filter(statuses=(Status.PENDING,)),
+    "in_progress": Filter(statuses=(Status.IN_PROGRESS,)),
+    "completed": Filter(statuses=(Status.COMPLETED,)),
+    "closed_with_issue": Filter(statuses=(Status.CLOSED_WITH_ISSUE,)),
+    "due_today": Filter(due=True),
+    "overdue": Filter(overdue=True),
+    "has_issue": Filter(has_issue=True),
+    "open_issue": Filter(open_issue=True),
+}
+
+
+def dashboard_counts(conn: Connection, now: datetime, zone: ZoneInfo) -> dict[str, int]:
+    """The count of every dashboard filter, as the demo and the digest show them."""
+    return {name: count(conn, where, now, zone) for name, where in DASHBOARD.items()}

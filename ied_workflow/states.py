@@ -1,0 +1,165 @@
+"""The V1 follow-up state machine: every status change and its guards live here.
+
+One `transitions.Machine` is shared by every follow-up. Events are fired on a
+follow-up without registering it (`Event.trigger(model)`), because a Machine per
+object or `add_model` per call costs hundreds of microseconds and grows with the
+number of follow-ups seen (see docs/benchmarks.md for the measured figures).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from transitions import EventData, Machine, MachineError
+
+from ied_workflow.domain import FollowUp, Outcome, Status
+from ied_workflow.errors import GuardFailed, TransitionNotAllowed
+
+PENDING, IN_PROGRESS = Status.PENDING.value, Status.IN_PROGRESS.value
+COMPLETED, CLOSED_WITH_ISSUE = Status.COMPLETED.value, Status.CLOSED_WITH_ISSUE.value
+OPEN = [PENDING, IN_PROGRESS]
+ANY = [PENDING, IN_PROGRESS, COMPLETED, CLOSED_WITH_ISSUE]
+
+
+def _follow_up(event: EventData) -> FollowUp:
+    follow_up = event.model
+    assert isinstance(follow_up, FollowUp)
+    return follow_up
+
+
+def _outcome(event: EventData) -> Outcome:
+    outcome = event.kwargs["outcome"]
+    assert isinstance(outcome, Outcome)
+    return outcome
+
+
+def reached_customer(event: EventData) -> bool:
+    """Completion needs real contact: at least one attempt that reached the customer."""
+    if not _follow_up(event).reached_customer:
+        raise GuardFailed("no contact attempt has reached the customer yet")
+    return True
+
+
+def issue_declared(event: EventData) -> bool:
+    """The outcome must say explicitly whether the customer reported a problem."""
+    outcome = _outcome(event)
+    if outcome.has_issue is None:
+        raise GuardFailed("the outcome must say whether the customer has an issue")
+    if outcome.has_issue and not (outcome.issue_summary or "").strip():
+        raise GuardFailed("an issue needs a non-empty issue summary")
+    if not outcome.has_issue and (outcome.issue_resolved or outcome.issue_summary):
+        raise GuardFailed("an issue summary or resolution needs has-issue")
+    return True
+
+
+def no_open_issue(event: EventData) -> bool:
+    """Chooses `completed` when no issue is open (none, or already resolved)."""
+    return not _outcome(event).issue_open
+
+
+def issue_open(event: EventData) -> bool:
+    """Chooses `closed_with_issue` when the customer's issue is still open."""
+    return _outcome(event).issue_open
+
+
+def satisfaction_recorded(event: EventData) -> bool:
+    """`completed` means the outcome was logged, satisfaction included."""
+    if _outcome(event).satisfaction is None:
+        raise GuardFailed("completing needs a satisfaction outcome")
+    return True
+
+
+def issue_unresolved(event: EventData) -> bool:
+    """Resolving an issue twice is refused so the audit trail stays meaningful."""
+    if _follow_up(event).issue_resolved:
+        raise GuardFailed("the issue is already resolved")
+    return True
+
+
+OUTCOME_CHECKS = [reached_customer, issue_declared]
+
+TRANSITIONS: list[dict[str, Any]] = [
+    {"trigger": "start", "source": PENDING, "dest": IN_PROGRESS},
+    {"trigger": "log_contact", "source": PENDING, "dest": IN_PROGRESS},
+    {"trigger": "log_contact", "source": IN_PROGRESS, "dest": None},
+    {
+        "trigger": "record_outcome",
+        "source": IN_PROGRESS,
+        "dest": COMPLETED,
+        "conditions": [*OUTCOME_CHECKS, no_open_issue, satisfaction_recorded],
+    },
+    {
+        "trigger": "record_outcome",
+        "source": IN_PROGRESS,
+        "dest": CLOSED_WITH_ISSUE,
+        "conditions": [*OUTCOME_CHECKS, issue_open],
+    },
+    {
+        "trigger": "resolve_issue",
+        "source": CLOSED_WITH_ISSUE,
+        "dest": None,
+        "conditions": [issue_unresolved],
+    },
+    {"trigger": "reschedule", "source": OPEN, "dest": None},
+    {"trigger": "add_note", "source": ANY, "dest": None},
+]
+
+MACHINE_SETTINGS: dict[str, Any] = {
+    "states": ANY,
+    "transitions": TRANSITIONS,
+    "initial": PENDING,
+    "auto_transitions": False,  # no to_completed() back door
+    "send_event": True,
+    "model_attribute": "status",
+}
+
+MACHINE = Machine(model=None, **MACHINE_SETTINGS)
+
+REFUSALS = {
+    "start": "only a pending follow-up can be started",
+    "log_contact": "contact can only be logged on an open follow-up",
+    "record_outcome": "an outcome can only be recorded on an in-progress follow-up",
+    "resolve_issue": "only a follow-up closed with an issue can have its issue resolved",
+    "reschedule": "only an open follow-up can be rescheduled",
+    "add_note": "notes cannot be added here",
+}
+
+
+def fire(follow_up: FollowUp, trigger: str, **kwargs: Any) -> str:
+    """Fire `trigger` on `follow_up`, set its new status and return it.
+
+    Raises TransitionNotAllowed when the current status has no such transition and
+    GuardFailed (with the failing guard's reason) when a precondition is not met.
+    """
+    try:
+        accepted = MACHINE.events[trigger].trigger(follow_up, **kwargs)
+    except MachineError:
+        raise TransitionNotAllowed(
+            f"{REFUSALS[trigger]} (follow-up {follow_up.id} is {follow_up.status})"
+        ) from None
+    if not accepted:
+        raise GuardFailed(f"{trigger} refused for follow-up {follow_up.id}")
+    return follow_up.status
+
+
+def allowed_triggers(status: str) -> list[str]:
+    """The triggers possible from `status`, for help texts and tests."""
+    return sorted(MACHINE.get_triggers(status))
+
+
+def mermaid_diagram() -> str:
+    """The state diagram drawn by transitions itself from the same definitions."""
+    from transitions.extensions.diagrams import GraphMachine
+
+    class _Sketch:
+        pass
+
+    sketch = _Sketch()
+    GraphMachine(
+        model=sketch,
+        graph_engine="mermaid",
+        title="follow-up",
+        show_conditions=True,
+        **MACHINE_SETTINGS,
+    )
+    return str(sketch.get_graph().draw(None))  # type: ignore[attr-defined]

@@ -1,0 +1,175 @@
+"""The database schema as SQLAlchemy Core tables; Alembic migrations mirror it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    text,
+)
+from sqlalchemy.engine import Dialect
+
+from ied_workflow.domain import ContactOutcome, Satisfaction, Status
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC on every database; SQLite gets UTC text, read back aware."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are refused; give an offset")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _one_of(column: str, values: Any) -> CheckConstraint:
+    allowed = ", ".join(f"'{v.value}'" for v in values)  # enum literals, never user input
+    return CheckConstraint(f"{column} IN ({allowed})", name=column)
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+OPEN_ROWS = text("status IN ('pending', 'in_progress')")  # must match queries
+
+Id = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements INTEGER only
+
+leads = Table(
+    "leads",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("status", String(64), nullable=False),
+    Column("installer_id", String(64)),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+follow_ups = Table(
+    "follow_ups",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("lead_id", String(64), ForeignKey("leads.id"), nullable=False, unique=True),
+    Column("installer_id", String(64)),
+    Column("status", String(32), nullable=False),
+    Column("due_at", UTCDateTime(), nullable=False),
+    Column("started_at", UTCDateTime()),
+    Column("completed_at", UTCDateTime()),
+    Column("contact_attempt_count", Integer, nullable=False, default=0),
+    Column("last_contacted_at", UTCDateTime()),
+    Column("last_contacted_by_email", String(254)),
+    Column("last_contact_outcome", String(32)),
+    Column("reached_customer", Boolean, nullable=False, default=False),
+    Column("satisfaction_outcome", String(32)),
+    Column("has_issue", Boolean),
+    Column("issue_summary", Text),
+    Column("issue_resolved", Boolean, nullable=False, default=False),
+    Column("referral_opportunity", Boolean, nullable=False, default=False),
+    Column("notes", Text),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by_email", String(254), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("version", Integer, nullable=False, default=1),
+    _one_of("status", Status),
+    _one_of("last_contact_outcome", ContactOutcome),
+    _one_of("satisfaction_outcome", Satisfaction),
+    # The overdue scan and the due/overdue filters read open rows by due date only.
+    Index(
+        "ix_follow_ups_open_due_at",
+        "due_at",
+        postgresql_where=OPEN_ROWS,
+        sqlite_where=OPEN_ROWS,
+    ),
+    Index("ix_follow_ups_status_due_at", "status", "due_at"),
+    Index("ix_follow_ups_installer_id_status", "installer_id", "status"),
+    Index(
+        "ix_follow_ups_has_issue",
+        "issue_resolved",
+        "status",
+        postgresql_where=text("has_issue"),
+        sqlite_where=text("has_issue"),
+    ),
+)
+
+contact_attempts = Table(
+    "contact_attempts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("follow_up_id", Id, ForeignKey("follow_ups.id"), nullable=False, index=True),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("by_email", String(254), nullable=False),
+    Column("outcome", String(32), nullable=False),
+    Column("note", Text),
+    _one_of("outcome", ContactOutcome),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("follow_up_id", Id, ForeignKey("follow_ups.id"), nullable=False, index=True),
+    Column("type", String(32), nullable=False),
+    Column("from_status", String(32)),
+    Column("to_status", String(32)),
+    Column("actor_email", String(254), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("data", JSON, nullable=False),
+)
+
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("follow_up_id", Id, ForeignKey("follow_ups.id")),
+    Column("dedupe_key", String(200), nullable=False),
+    Column("payload", JSON),  # a snapshot the alert needs beyond the follow-up row
+    Column("status", String(16), nullable=False, default="pending"),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime(), nullable=False),
+    Column("claimed_until", UTCDateTime()),
+    Column("last_error", Text),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("sent_at", UTCDateTime()),
+    Index("uq_notifications_dedupe_key_channel", "dedupe_key", "channel", unique=True),
+    # The dispatcher claims due pending rows; sent ones are history.
+    Index(
+        "ix_notifications_pending",
+        "channel",
+        "next_attempt_at",
+        postgresql_where=text("status = 'pending'"),
+        sqlite_where=text("status = 'pending'"),
+    ),
+    Index("ix_notifications_status_id", "status", "id"),
+)
