@@ -7,20 +7,13 @@ from datetime import UTC, datetime
 import typer
 
 from ied_workflow import validation
+from ied_workflow.cli.common import BY, JSON, when, workflow
 from ied_workflow.cli.output import console, emit_json, follow_up_table, say, show_follow_up
 from ied_workflow.domain import ContactOutcome, Outcome, Satisfaction, Status
 from ied_workflow.errors import ValidationError
 from ied_workflow.queries import Filter
-from ied_workflow.workflow import Workflow
 
 app = typer.Typer(help="Create, work and inspect follow-ups.", no_args_is_help=True)
-
-BY = typer.Option(..., "--by", help="Email of the operator acting.")
-JSON = typer.Option(False, "--json", help="Print the follow-up as JSON (camelCase).")
-
-
-def _when(value: str | None, field: str) -> datetime | None:
-    return None if value is None else validation.parse_datetime(value, field)
 
 
 @app.command("create")
@@ -32,16 +25,14 @@ def create(
     as_json: bool = JSON,
 ) -> None:
     """Open the one follow-up of a delivered lead."""
-    follow_up = Workflow.from_settings().create(
-        lead_id, by=by, due_at=_when(due, "--due"), notes=notes
-    )
+    follow_up = workflow().create(lead_id, by=by, due_at=when(due, "--due"), notes=notes)
     show_follow_up(follow_up, as_json)
 
 
 @app.command("start")
 def start(follow_up_id: int, by: str = BY, as_json: bool = JSON) -> None:
     """Begin working a pending follow-up."""
-    show_follow_up(Workflow.from_settings().start(follow_up_id, by=by), as_json)
+    show_follow_up(workflow().start(follow_up_id, by=by), as_json)
 
 
 @app.command("contact")
@@ -54,8 +45,8 @@ def contact(
     as_json: bool = JSON,
 ) -> None:
     """Log a contact attempt (it starts a pending follow-up)."""
-    follow_up = Workflow.from_settings().log_contact(
-        follow_up_id, by=by, outcome=outcome, at=_when(at, "--at"), note=note
+    follow_up = workflow().log_contact(
+        follow_up_id, by=by, outcome=outcome, at=when(at, "--at"), note=note
     )
     show_follow_up(follow_up, as_json)
 
@@ -85,15 +76,13 @@ def outcome(
         referral=referral,
         notes=notes,
     )
-    show_follow_up(
-        Workflow.from_settings().record_outcome(follow_up_id, by=by, outcome=result), as_json
-    )
+    show_follow_up(workflow().record_outcome(follow_up_id, by=by, outcome=result), as_json)
 
 
 @app.command("resolve-issue")
 def resolve_issue(follow_up_id: int, by: str = BY, as_json: bool = JSON) -> None:
     """Mark the open issue of a closed_with_issue follow-up as resolved."""
-    show_follow_up(Workflow.from_settings().resolve_issue(follow_up_id, by=by), as_json)
+    show_follow_up(workflow().resolve_issue(follow_up_id, by=by), as_json)
 
 
 @app.command("reschedule")
@@ -102,7 +91,7 @@ def reschedule(
 ) -> None:
     """Move the due date of an open follow-up."""
     due_at = validation.parse_datetime(due, "--due")
-    show_follow_up(Workflow.from_settings().reschedule(follow_up_id, due_at=due_at, by=by), as_json)
+    show_follow_up(workflow().reschedule(follow_up_id, due_at=due_at, by=by), as_json)
 
 
 @app.command("note")
@@ -110,19 +99,19 @@ def note(
     follow_up_id: int, text: str = typer.Option(..., "--text"), by: str = BY, as_json: bool = JSON
 ) -> None:
     """Append a note (any status)."""
-    show_follow_up(Workflow.from_settings().add_note(follow_up_id, text=text, by=by), as_json)
+    show_follow_up(workflow().add_note(follow_up_id, text=text, by=by), as_json)
 
 
 @app.command("show")
 def show(follow_up_id: int, as_json: bool = JSON) -> None:
     """Show one follow-up."""
-    show_follow_up(Workflow.from_settings().get(validation.positive_id(follow_up_id)), as_json)
+    show_follow_up(workflow().get(validation.positive_id(follow_up_id)), as_json)
 
 
 @app.command("history")
 def history(follow_up_id: int, as_json: bool = JSON) -> None:
     """The audit trail and contact attempts of a follow-up."""
-    events, attempts = Workflow.from_settings().history(validation.positive_id(follow_up_id))
+    events, attempts = workflow().history(validation.positive_id(follow_up_id))
     if as_json:
         emit_json({"events": events, "contactAttempts": attempts})
         return
@@ -153,11 +142,11 @@ def list_(
         open_issue=open_issue,
         installer_id=installer,
     )
-    instant = _when(now, "--now") or datetime.now(UTC)
-    workflow = Workflow.from_settings()
-    rows = workflow.find(where, instant, limit=limit)
+    instant = when(now, "--now") or datetime.now(UTC)
+    wf = workflow()
+    rows = wf.find(where, instant, limit=limit)
     if as_json:
         emit_json(rows)
         return
-    total = workflow.count(where, instant)
+    total = wf.count(where, instant)
     console.print(follow_up_table(rows, title=f"{len(rows)} of {total} follow-ups"))

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 12:14:38.959492
+Create Date: 2026-11-25
 
 """
 
@@ -176,7 +176,7 @@ def upgrade() -> None:
             nullable=True,
         ),
         sa.Column("dedupe_key", sa.String(length=200), nullable=False),
-        sa.Column("payload", sa.JSON(), nullable=False),
+        sa.Column("payload", sa.JSON(), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),

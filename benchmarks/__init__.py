@@ -1,0 +1,1 @@
+"""Benchmarks of ied-workflow; see docs/benchmarks.md."""

@@ -1,0 +1,24 @@
+"""Pieces every command shares: the workflow and the common options."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import typer
+from sqlalchemy.pool import NullPool
+
+from ied_workflow import validation
+from ied_workflow.workflow import Workflow
+
+BY = typer.Option(..., "--by", help="Email of the operator acting.")
+JSON = typer.Option(False, "--json", help="Print JSON with the contract's camelCase names.")
+
+
+def workflow() -> Workflow:
+    """The workflow on IED_DATABASE_URL; a one-shot command keeps no pooled connections."""
+    return Workflow.from_settings(poolclass=NullPool)
+
+
+def when(value: str | None, field: str) -> datetime | None:
+    """An optional ISO 8601 option value, which must carry its offset."""
+    return None if value is None else validation.parse_datetime(value, field)
