@@ -107,7 +107,7 @@ def main() -> None:
     print(f"{header[0]:<12}" + "".join(f"{h:>15}" for h in header[1:]))
     for name, row in results.items():
         print(
-            f"{name:<12}{row['us_per_transition_median']:>15}{row['us_min']:>9}{row['us_max']:>9}"
+            f"{name:<12}{row['us_per_transition_median']:>15}{row['us_min']:>15}{row['us_max']:>15}"
             f"{row['kib_kept_per_follow_up']:>15}{row['us_per_transition_median'] / base:>15.1f}"
         )
     print(json.dumps(results))
