@@ -60,6 +60,28 @@ def closed_with_issue(
     conn.execute(upsert_insert(conn, t.notifications).on_conflict_do_nothing(), rows)
 
 
+def digest(
+    conn: Connection, channels: Sequence[str], now: datetime, day: str, counts: dict[str, int]
+) -> int:
+    """Queue the daily digest for `day` (local date); a second call the same day does nothing."""
+    rows = [
+        {
+            "kind": Kind.DIGEST.value,
+            "channel": channel,
+            "follow_up_id": None,
+            "dedupe_key": f"digest:{day}",
+            "payload": counts,
+            "status": PENDING,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for channel in channels
+    ]
+    result = conn.execute(upsert_insert(conn, t.notifications).on_conflict_do_nothing(), rows)
+    return int(result.rowcount or 0)
+
+
 def scan_overdue(
     conn: Connection,
     channels: Sequence[str],
@@ -120,7 +142,7 @@ def _write_overdue_alerts(
 ) -> int:
     rows = batch.subquery()
     due_epoch = epoch_seconds(rows.c.due_at)
-    reminder = (literal(int(now.timestamp()), type_=t.BigInteger) - due_epoch) / every
+    reminder = (literal(int(now.timestamp()), type_=t.BigInteger) - due_epoch) // every
     key = (
         literal("overdue:", String)
         + cast(rows.c.id, String)
@@ -229,6 +251,14 @@ def _backoff(attempts: int, retry_after: float | None) -> timedelta:
     ceiling = min(MAX_BACKOFF.total_seconds(), 5 * 2 ** max(0, attempts - 1))
     wait = random.uniform(ceiling / 2, ceiling)
     return timedelta(seconds=max(wait, retry_after or 0))
+
+
+def find(conn: Connection, status: str | None, *, limit: int = 100) -> list[dict[str, Any]]:
+    """Outbox rows, newest first, optionally of one status."""
+    query = select(t.notifications).order_by(n.id.desc()).limit(limit)
+    if status is not None:
+        query = query.where(n.status == status)
+    return [dict(row._mapping) for row in conn.execute(query)]
 
 
 def retry(conn: Connection, notification_id: int, now: datetime) -> None:

@@ -22,20 +22,23 @@ from ied_workflow import outbox, queries, repository, service
 from ied_workflow.db import make_engine
 from ied_workflow.domain import ContactAttempt, Event, FollowUp, Lead, Outcome
 from ied_workflow.errors import ConcurrentModification
+from ied_workflow.notify.channels import channels_from_settings
 
 P = ParamSpec("P")
 R = TypeVar("R")
+# The digest's figures, named as the alert shows them, from the dashboard counts.
+DIGEST_FIGURES = {
+    "due_today": "due_today",
+    "overdue": "overdue",
+    "in_progress": "in_progress",
+    "open_issues": "open_issue",
+}
 ATTEMPTS = 5  # a lost optimistic-lock race or a deadlock is retried this many times
 
 
 def alert_channels(settings: Settings) -> list[str]:
-    """The channels alerts go to: Slack and/or email when configured, else console."""
-    channels = []
-    if settings.slack_webhook_url is not None:
-        channels.append("slack")
-    if settings.smtp_host and settings.ops_emails:
-        channels.append("email")
-    return channels or ["console"]
+    """The names of the channels alerts go to (the rule lives in notify.channels)."""
+    return list(channels_from_settings(settings))
 
 
 class Workflow:
@@ -186,6 +189,20 @@ class Workflow:
         if result.alerts_written:
             self._outbox_written()
         return result
+
+    def send_digest(self, now: datetime) -> int:
+        """Queue today's digest of counts (once per local day); returns rows written."""
+        day = now.astimezone(self.settings.zone).date().isoformat()
+
+        def queue(conn: Connection) -> int:
+            counts = queries.dashboard_counts(conn, now, self.settings.zone)
+            figures = {name: counts[source] for name, source in DIGEST_FIGURES.items()}
+            return outbox.digest(conn, alert_channels(self.settings), now, day, figures)
+
+        written = self.transaction(queue)
+        if written:
+            self._outbox_written()
+        return written
 
     def _outbox_written(self) -> None:
         if self.on_outbox_write is not None:

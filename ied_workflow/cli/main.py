@@ -8,7 +8,7 @@ import typer
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from ied_workflow import states
-from ied_workflow.cli import followup, leads, maintenance
+from ied_workflow.cli import followup, leads, maintenance, ops
 from ied_workflow.errors import IedWorkflowError, NotFound, RuleViolation, ValidationError
 
 app = typer.Typer(
@@ -20,6 +20,10 @@ app = typer.Typer(
 app.add_typer(followup.app, name="followup")
 app.add_typer(leads.app, name="leads")
 app.add_typer(maintenance.db_app, name="db")
+app.add_typer(ops.scan_app, name="scan")
+app.add_typer(ops.notifications_app, name="notifications")
+app.add_typer(ops.tasks_app, name="tasks")
+app.add_typer(ops.notify_app, name="notify")
 
 
 @app.command()

@@ -76,7 +76,7 @@ def test_one_follow_up_per_lead_is_a_database_constraint(
     workflow: Workflow, engine: Engine
 ) -> None:
     follow_up = delivered(workflow)
-    row = {c: getattr(follow_up, c) for c in tables.follow_ups.c if c != "id"}
+    row = {c.name: getattr(follow_up, c.name) for c in tables.follow_ups.c if c.name != "id"}
     with pytest.raises(IntegrityError), engine.begin() as conn:
         conn.execute(insert(tables.follow_ups).values(row))
 

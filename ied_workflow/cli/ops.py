@@ -1,0 +1,132 @@
+"""Commands for developers and operators of the background side: scan, outbox, tasks."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+import typer
+from rich import box
+from rich.table import Table
+from rich.text import Text
+
+from ied_workflow import outbox
+from ied_workflow.cli.common import JSON, when, workflow
+from ied_workflow.cli.output import console, emit_json, say
+from ied_workflow.dispatch import dispatch
+from ied_workflow.errors import ValidationError
+from ied_workflow.notify.channels import channel_by_name, channels_from_settings
+from ied_workflow.notify.message import Kind, Message
+
+scan_app = typer.Typer(help="Scans the scheduler runs.", no_args_is_help=True)
+notifications_app = typer.Typer(help="The notification outbox.", no_args_is_help=True)
+tasks_app = typer.Typer(help="Celery tasks, sent by name through the broker.", no_args_is_help=True)
+notify_app = typer.Typer(help="Check a notification channel.", no_args_is_help=True)
+
+TASK_NAMES = (
+    "ied.scan_overdue",
+    "ied.dispatch_notifications",
+    "ied.send_digest",
+    "ied.notify_closed_with_issue",
+)
+NOW = typer.Option(None, "--now", help="Act as if it were this instant (ISO 8601).")
+
+
+class OutboxStatus(StrEnum):
+    PENDING = outbox.PENDING
+    SENT = outbox.SENT
+    FAILED = outbox.FAILED
+
+
+class ChannelName(StrEnum):
+    SLACK = "slack"
+    EMAIL = "email"
+    CONSOLE = "console"
+
+
+def _now(value: str | None) -> datetime:
+    return when(value, "--now") or datetime.now(UTC)
+
+
+@scan_app.command("overdue")
+def scan_overdue(now: str | None = NOW, as_json: bool = JSON) -> None:
+    """Write an outbox alert for every follow-up overdue now (in-process, idempotent)."""
+    result = workflow().scan_overdue(_now(now))
+    emit_json(result) if as_json else say(f"overdue alerts written: {result.alerts_written}")
+
+
+@notifications_app.command("dispatch")
+def dispatch_now(now: str | None = NOW, as_json: bool = JSON) -> None:
+    """Send pending alerts now, in this process, on the configured channels."""
+    wf = workflow()
+    result = dispatch(wf, channels_from_settings(wf.settings), _now(now))
+    if as_json:
+        emit_json(result)
+    else:
+        say(
+            f"messages sent: {result.messages}, alerts sent: {result.sent}, "
+            f"retrying: {result.retrying}, failed: {result.failed}"
+        )
+
+
+@notifications_app.command("list")
+def list_notifications(
+    status: OutboxStatus | None = typer.Option(None, "--status"),
+    limit: int = typer.Option(100, "--limit", min=1, max=10_000),
+    as_json: bool = JSON,
+) -> None:
+    """Outbox rows, newest first."""
+    wanted = None if status is None else status.value
+    rows = workflow().transaction(lambda c: outbox.find(c, wanted, limit=limit))
+    if as_json:
+        emit_json(rows)
+        return
+    table = Table(title=f"{len(rows)} notifications", box=box.SIMPLE_HEAD)
+    for header in ("id", "kind", "channel", "follow-up", "status", "attempts", "last error"):
+        table.add_column(header)
+    for row in rows:
+        table.add_row(
+            str(row["id"]),
+            row["kind"],
+            row["channel"],
+            str(row["follow_up_id"] or "-"),
+            row["status"],
+            str(row["attempts"]),
+            Text(row["last_error"] or "-"),
+        )
+    console.print(table)
+
+
+@notifications_app.command("retry")
+def retry(notification_id: int) -> None:
+    """Put a failed notification back in line for delivery."""
+    workflow().transaction(lambda c: outbox.retry(c, notification_id, datetime.now(UTC)))
+    say(f"notification {notification_id} is pending again")
+
+
+@tasks_app.command("send")
+def send_task(name: str, now: str | None = NOW) -> None:
+    """Enqueue a task by its name through the Redis broker (a worker runs it)."""
+    if name not in TASK_NAMES:
+        raise ValidationError(f"unknown task {name!r}; known: {', '.join(TASK_NAMES)}")
+    from config.celery_app import app  # the one command that talks to the broker
+
+    kwargs = (
+        {}
+        if now is None or name == "ied.notify_closed_with_issue"
+        else {"now": _now(now).isoformat()}
+    )
+    result = app.send_task(name, kwargs=kwargs)
+    say(f"sent {name} as task {result.id}")
+
+
+@notify_app.command("test")
+def notify_test(channel: ChannelName = typer.Option(..., "--channel")) -> None:
+    """Send a test message through one channel, to check its configuration."""
+    settings = workflow().settings
+    message = Message(
+        kind=Kind.TEST, key=f"test-{datetime.now(UTC):%Y%m%d%H%M%S}", now=datetime.now(UTC)
+    )
+    with channel_by_name(settings, channel.value).open() as sender:
+        sender.send(message)
+    say(f"test message sent on {channel.value}")
