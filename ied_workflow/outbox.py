@@ -78,8 +78,8 @@ def digest(
         }
         for channel in channels
     ]
-    result = conn.execute(upsert_insert(conn, t.notifications).on_conflict_do_nothing(), rows)
-    return int(result.rowcount or 0)
+    statement = upsert_insert(conn, t.notifications).on_conflict_do_nothing()
+    return _inserted(conn.execute(statement.execution_options(preserve_rowcount=True), rows))
 
 
 def scan_overdue(
@@ -178,7 +178,12 @@ def _write_overdue_alerts(
         )
         .on_conflict_do_nothing()
     )
-    return int(conn.execute(statement).rowcount or 0)
+    return _inserted(conn.execute(statement.execution_options(preserve_rowcount=True)))
+
+
+def _inserted(result: Any) -> int:
+    """Rows an INSERT wrote; SQLAlchemy keeps the count only when asked to preserve it."""
+    return max(0, int(result.rowcount))
 
 
 def claim(
