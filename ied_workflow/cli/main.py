@@ -20,6 +20,7 @@ app = typer.Typer(
 app.add_typer(followup.app, name="followup")
 app.add_typer(leads.app, name="leads")
 app.add_typer(maintenance.db_app, name="db")
+app.add_typer(maintenance.audit_app, name="audit")
 app.add_typer(ops.scan_app, name="scan")
 app.add_typer(ops.notifications_app, name="notifications")
 app.add_typer(ops.tasks_app, name="tasks")
