@@ -13,8 +13,10 @@ from sqlalchemy import select
 from config.settings import Settings
 from ied_workflow import db, tables
 from ied_workflow.cli.output import console, counts_table, follow_up_line, follow_up_table, say
+from ied_workflow.dispatch import dispatch
 from ied_workflow.domain import Outcome, Satisfaction
 from ied_workflow.errors import IedWorkflowError
+from ied_workflow.notify.channels import channels_from_settings
 from ied_workflow.queries import Filter
 from ied_workflow.workflow import Workflow
 
@@ -89,6 +91,18 @@ def _walk(wf: Workflow, now: datetime) -> None:
     _step("Dashboards filter due, in-progress, completed and issue-bearing follow-ups")
     console.print(counts_table(wf.dashboard(now), title="dashboard counts"))
     console.print(follow_up_table(wf.find(Filter(), now), title="all follow-ups"))
+
+    _step("The overdue scan alerts operations once (console channel: no Slack or SMTP set)")
+    scanned = wf.scan_overdue(now)
+    say(
+        f"scan wrote {scanned.alerts_written} alert(s); a second scan wrote "
+        f"{wf.scan_overdue(now).alerts_written}"
+    )
+    sent = dispatch(wf, channels_from_settings(wf.settings), datetime.now(UTC))
+    say(
+        f"dispatched {sum(sent.messages.values())} message(s) for "
+        f"{sum(sent.sent.values())} alert(s), the closed-with-issue one included"
+    )
 
 
 def _leads(wf: Workflow) -> list[tuple[object, ...]]:

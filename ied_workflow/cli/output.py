@@ -64,7 +64,7 @@ def follow_up_table(rows: Sequence[FollowUp], title: str) -> Table:
 
 
 def counts_table(counts: dict[str, int], title: str) -> Table:
-    table = Table(title=title)
+    table = Table(title=title, box=box.SIMPLE_HEAD)
     table.add_column("filter")
     table.add_column("follow-ups", justify="right")
     for name, value in counts.items():
