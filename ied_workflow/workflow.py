@@ -60,16 +60,24 @@ class Workflow:
         return cls(make_engine(settings.database_url, **engine_options), settings)
 
     def transaction(self, work: Callable[[Connection], R]) -> R:
-        """Run `work` in one transaction, retrying lost races; commit or roll back."""
+        """Run `work` in one transaction, retrying lost races; commit or roll back.
+
+        A connection lost before COMMIT rolled everything back, so the work is run
+        again on a fresh connection (this replaces a ping per checkout); a connection
+        lost during COMMIT may or may not have committed, so that error is raised.
+        """
         for attempt in range(1, ATTEMPTS + 1):
+            committing = False
             try:
-                with self.engine.begin() as conn:
-                    return work(conn)
+                with self.engine.connect() as conn, conn.begin():
+                    result = work(conn)
+                    committing = True
+                return result
             except ConcurrentModification:
                 if attempt == ATTEMPTS:
                     raise
             except DBAPIError as exc:
-                if attempt == ATTEMPTS or not _is_retryable(exc):
+                if attempt == ATTEMPTS or not _is_retryable(exc, committing):
                     raise
         raise AssertionError("unreachable")
 
@@ -209,7 +217,9 @@ class Workflow:
             self.on_outbox_write()
 
 
-def _is_retryable(exc: DBAPIError) -> bool:
-    """PostgreSQL deadlocks and serialisation failures, SQLite lock timeouts."""
+def _is_retryable(exc: DBAPIError, committing: bool) -> bool:
+    """Deadlocks, serialisation failures, SQLite lock timeouts; lost connections before COMMIT."""
     code = getattr(exc.orig, "sqlstate", None)
-    return code in ("40001", "40P01") or "database is locked" in str(exc.orig)
+    if code in ("40001", "40P01") or "database is locked" in str(exc.orig):
+        return True
+    return exc.connection_invalidated and not committing
