@@ -27,18 +27,26 @@ def make_app(settings: Settings | None = None) -> Celery:
         broker_connection_retry_on_startup=True,  # wait for Redis instead of dying
         broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT},
         task_ignore_result=True,  # results live in the database, not in Redis
+        result_expires=None,  # ...so beat needs no backend_cleanup task
         task_acks_late=True,  # ack after the task ran: a crash means a redelivery
         task_reject_on_worker_lost=True,  # ...even when the worker child was SIGKILLed
         worker_prefetch_multiplier=1,  # a dying worker holds at most one message
         task_time_limit=TASK_TIME_LIMIT,
         task_soft_time_limit=TASK_TIME_LIMIT - 30,
         worker_cancel_long_running_tasks_on_connection_loss=True,
-        task_default_queue="ied",
+        task_default_queue=settings.celery_queue,
         timezone=settings.ops_timezone,  # crontab entries read in operations time
         enable_utc=True,
         beat_scheduler="redbeat.RedBeatScheduler",  # one active beat among replicas
         redbeat_redis_url=settings.redis_url,
-        redbeat_key_prefix="ied:redbeat",
+        redbeat_key_prefix=settings.redbeat_key_prefix,
+        # Beat keeps retrying a lost Redis (redbeat's retry wrapper) instead of dying,
+        # and a dead server cannot hang it: connects and reads time out.
+        redbeat_redis_options={
+            "retry_period": -1,
+            "socket_connect_timeout": 5,
+            "socket_timeout": 10,
+        },
         redbeat_lock_timeout=max(60, 5 * settings.dispatch_interval_seconds),
         beat_max_loop_interval=min(settings.dispatch_interval_seconds, 30),
         beat_schedule=beat_schedule(settings),

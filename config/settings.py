@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     ops_emails: CommaList = []
     slack_timeout_seconds: float = Field(default=10, gt=0)
 
+    # Namespaces on a shared Redis: the task queue and redbeat's keys (lock, schedule).
+    celery_queue: str = Field(default="ied", pattern=r"^[A-Za-z0-9._:-]{1,64}$")
+    redbeat_key_prefix: str = Field(default="ied:redbeat:", pattern=r"^[A-Za-z0-9._:-]{1,64}$")
+
     scan_interval_seconds: int = Field(default=300, gt=0)
     dispatch_interval_seconds: int = Field(default=30, gt=0)
     overdue_reminder_hours: float = Field(default=24, gt=0)

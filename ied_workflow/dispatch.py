@@ -8,7 +8,8 @@ whose lease runs out, and the next run sends them again (at least once).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -39,28 +40,43 @@ class DispatchResult:
 def dispatch(
     workflow: Workflow, channels: Mapping[str, Channel], now: datetime, *, max_batches: int = 100
 ) -> DispatchResult:
-    """Send every due pending alert of each channel, batch by batch."""
+    """Send every due pending alert of each channel, batch by batch.
+
+    `now` is when the run starts; the clock then moves on with real time, so a batch
+    claimed late in a long run gets a full lease instead of one already expired.
+    """
     result = DispatchResult()
+    started = time.monotonic()
+
+    def clock() -> datetime:
+        return now + timedelta(seconds=time.monotonic() - started)
+
     for name, channel in channels.items():
         for _ in range(max_batches):
-            if not _one_batch(workflow, name, channel, now, result):
+            if not _one_batch(workflow, name, channel, clock, result):
                 break
     return result
 
 
 def _one_batch(
-    workflow: Workflow, name: str, channel: Channel, now: datetime, result: DispatchResult
+    workflow: Workflow,
+    name: str,
+    channel: Channel,
+    clock: Callable[[], datetime],
+    result: DispatchResult,
 ) -> bool:
     s = workflow.settings
     lease = timedelta(seconds=s.notify_lease_seconds)
+    claimed_at = clock()
     claimed = workflow.transaction(
-        lambda c: _claim_with_items(c, name, now, s.notify_batch_size, lease)
+        lambda c: _claim_with_items(c, name, claimed_at, s.notify_batch_size, lease)
     )
     if not claimed:
         return False
     groups = _group(claimed[0])
-    outcomes = _send(channel, groups, claimed[1], now)
-    workflow.transaction(lambda c: _record(c, outcomes, now, s.notify_max_attempts))
+    outcomes = _send(channel, groups, claimed[1], claimed_at)
+    finished_at = clock()
+    workflow.transaction(lambda c: _record(c, outcomes, finished_at, s.notify_max_attempts))
     transient = False
     for rows, error in outcomes:
         transient = transient or isinstance(error, TransientDeliveryError)

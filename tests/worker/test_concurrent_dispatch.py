@@ -1,0 +1,74 @@
+"""Two dispatchers at once (two workers, or beat's tick beside the post-commit hint).
+
+Leases must keep a row claimed by one dispatcher away from the other while it sends.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from ied_workflow.dispatch import dispatch
+from ied_workflow.notify.channels import channels_from_settings
+from ied_workflow.workflow import Workflow
+from tests.conftest import make_settings
+from tests.fakes import SlackWebhook
+from tests.worker.support import all_sent, duplicates, overdue_follow_ups
+
+pytestmark = pytest.mark.postgres
+
+ALERTS = 5
+LEASE_SECONDS = 2
+SLACK_DELAY = 1.0  # one post a second, so one run of five posts outlasts its lease
+
+
+@pytest.fixture
+def slow_slack() -> Iterator[SlackWebhook]:
+    with SlackWebhook(delay=SLACK_DELAY) as webhook:
+        yield webhook
+
+
+@pytest.fixture
+def dispatchers(database: str, slow_slack: SlackWebhook) -> Iterator[list[Workflow]]:
+    """Two workflows, like two workers, posting one alert per Slack message."""
+    settings = make_settings(
+        database,
+        slack_webhook_url=slow_slack.url,
+        notify_batch_size=1,
+        notify_lease_seconds=LEASE_SECONDS,
+    )
+    workflows = [Workflow.from_settings(settings) for _ in range(2)]
+    yield workflows
+    for workflow in workflows:
+        workflow.engine.dispose()
+
+
+def dispatch_now(workflow: Workflow) -> None:
+    """What the ied.dispatch_notifications task does, with the clock read at its start."""
+    dispatch(workflow, channels_from_settings(workflow.settings), datetime.now(UTC))
+
+
+def test_dispatcher_starting_during_a_long_run_sends_no_alert_twice(
+    dispatchers: list[Workflow], slow_slack: SlackWebhook
+) -> None:
+    # Given overdue alerts in the outbox, and a dispatch run longer than the lease
+    now = datetime.now(UTC)
+    made = overdue_follow_ups(dispatchers[0], ALERTS, now - timedelta(hours=1))
+    dispatchers[0].scan_overdue(now)
+    running = threading.Thread(target=dispatch_now, args=(dispatchers[0],))
+    running.start()
+
+    # When a second dispatcher starts once the first has run longer than a lease
+    time.sleep(LEASE_SECONDS + SLACK_DELAY / 2)
+    dispatch_now(dispatchers[1])
+    running.join(timeout=30)
+
+    # Then every alert was posted, and none twice
+    posted = slow_slack.follow_up_ids()
+    assert all_sent(dispatchers[0].engine)
+    assert set(posted) == {f.id for f in made}
+    assert duplicates(posted) == 0, f"{duplicates(posted)} of {ALERTS} alerts posted twice"
