@@ -53,9 +53,9 @@ def conditions(where: Filter, now: datetime, zone: ZoneInfo) -> list[Any]:
     if where.overdue:
         clauses.append(fu.due_at < now)
     if where.has_issue or where.open_issue:
-        clauses.append(fu.has_issue.is_(True))
+        clauses.append(fu.has_issue)  # bare, so the planner matches the partial index
     if where.open_issue:
-        clauses.append(fu.issue_resolved.is_(False))
+        clauses.append(~fu.issue_resolved)
     if where.installer_id is not None:
         clauses.append(fu.installer_id == where.installer_id)
     return clauses
