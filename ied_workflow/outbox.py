@@ -13,7 +13,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, String, and_, bindparam, cast, literal, or_, select, update
+from sqlalchemy import (
+    Connection,
+    String,
+    bindparam,
+    cast,
+    literal,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 
 from ied_workflow import tables as t
 from ied_workflow.domain import OPEN_STATUSES, FollowUp
@@ -114,15 +124,12 @@ def scan_overdue(
 def _overdue_rows(
     now: datetime, after: tuple[datetime, int] | None, through: tuple[datetime, int] | None
 ) -> Any:
+    """Open rows due before `now`, with (due_at, id) in (after, through]."""
     query = select(fu.id, fu.due_at).where(IS_OPEN, fu.due_at < now)
     if after is not None:
-        query = query.where(
-            or_(fu.due_at > after[0], and_(fu.due_at == after[0], fu.id > after[1]))
-        )
+        query = query.where(tuple_(fu.due_at, fu.id) > tuple_(*after))
     if through is not None:
-        query = query.where(
-            or_(fu.due_at < through[0], and_(fu.due_at == through[0], fu.id <= through[1]))
-        )
+        query = query.where(tuple_(fu.due_at, fu.id) <= tuple_(*through))
     return query
 
 

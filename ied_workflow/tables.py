@@ -107,6 +107,7 @@ follow_ups = Table(
     Index(
         "ix_follow_ups_open_due_at",
         "due_at",
+        "id",  # the scan's keyset (due_at, id) and the lists' order, straight off the index
         postgresql_where=OPEN_ROWS,
         sqlite_where=OPEN_ROWS,
     ),

@@ -16,6 +16,6 @@ def test_migrated_schema_matches_the_tables(engine: Engine) -> None:
 
 def test_overdue_query_has_a_partial_index_on_open_rows(engine: Engine) -> None:
     indexes = {ix["name"]: ix for ix in inspect(engine).get_indexes("follow_ups")}
-    assert indexes["ix_follow_ups_open_due_at"]["column_names"] == ["due_at"]
+    assert indexes["ix_follow_ups_open_due_at"]["column_names"] == ["due_at", "id"]
     unique = [c["column_names"] for c in inspect(engine).get_unique_constraints("follow_ups")]
     assert ["lead_id"] in unique

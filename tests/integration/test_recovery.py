@@ -17,7 +17,9 @@ def kill_other_sessions(database: str) -> int:
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
         rows = admin.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            " WHERE datname = %s AND pid <> pg_backend_pid()", (database,)).fetchall()
+            " WHERE datname = %s AND pid <> pg_backend_pid()",
+            (database,),
+        ).fetchall()
     return len(rows)
 
 
