@@ -49,7 +49,8 @@ class Settings(BaseSettings):
     overdue_reminder_hours: float = Field(default=24, gt=0)
     digest_at: time = time(8, 0)  # local time in ops_timezone
     notify_max_attempts: int = Field(default=8, gt=0)
-    notify_batch_size: int = Field(default=500, gt=0)
+    # As large as a scan batch, so that one scan makes one message per channel.
+    notify_batch_size: int = Field(default=5000, gt=0)
     # A claimed notification not marked sent within this lease is claimed again.
     notify_lease_seconds: int = Field(default=120, gt=0)
     scan_batch_size: int = Field(default=5000, gt=0)

@@ -31,7 +31,10 @@ def get_lead(conn: Connection, lead_id: str) -> Lead:
 
 
 _GET = select(t.follow_ups).where(t.follow_ups.c.id == bindparam("follow_up_id"))
-_GET_LOCKED = _GET.with_for_update()  # SQLite: BEGIN IMMEDIATE already serialises writers
+# FOR NO KEY UPDATE: the id never changes, and a weaker lock does not block the
+# overdue scan, whose outbox inserts take FOR KEY SHARE on the follow-ups they name.
+# SQLite: BEGIN IMMEDIATE already serialises writers.
+_GET_LOCKED = _GET.with_for_update(key_share=True)
 _ADD_EVENT = insert(t.events)
 _ADD_ATTEMPT = insert(t.contact_attempts).returning(t.contact_attempts.c.id)
 

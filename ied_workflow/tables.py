@@ -112,6 +112,14 @@ follow_ups = Table(
         sqlite_where=OPEN_ROWS,
     ),
     Index("ix_follow_ups_status_due_at", "status", "due_at"),
+    # The issue lists, soonest due first, without sorting every issue ever recorded.
+    Index(
+        "ix_follow_ups_issue_due_at",
+        "due_at",
+        "id",
+        postgresql_where=text("has_issue"),
+        sqlite_where=text("has_issue"),
+    ),
     Index("ix_follow_ups_installer_id_status", "installer_id", "status"),
     Index(
         "ix_follow_ups_has_issue",

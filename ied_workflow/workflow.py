@@ -176,8 +176,9 @@ class Workflow:
         zone = self.settings.zone
         return self.transaction(lambda c: queries.find(c, where, now, zone, limit=limit))
 
-    def count(self, where: queries.Filter, now: datetime) -> int:
-        return self.transaction(lambda c: queries.count(c, where, now, self.settings.zone))
+    def count(self, where: queries.Filter, now: datetime, *, cap: int | None = None) -> int:
+        zone = self.settings.zone
+        return self.transaction(lambda c: queries.count(c, where, now, zone, cap=cap))
 
     def dashboard(self, now: datetime) -> dict[str, int]:
         return self.transaction(lambda c: queries.dashboard_counts(c, now, self.settings.zone))

@@ -13,6 +13,8 @@ from ied_workflow.domain import ContactOutcome, Outcome, Satisfaction, Status
 from ied_workflow.errors import ValidationError
 from ied_workflow.queries import Filter
 
+COUNT_CAP = 10_000  # the table title says "10,000+" beyond this
+
 app = typer.Typer(help="Create, work and inspect follow-ups.", no_args_is_help=True)
 
 
@@ -148,5 +150,6 @@ def list_(
     if as_json:
         emit_json(rows)
         return
-    total = wf.count(where, instant)
-    console.print(follow_up_table(rows, title=f"{len(rows)} of {total} follow-ups"))
+    total = wf.count(where, instant, cap=COUNT_CAP)
+    shown = f"{COUNT_CAP:,}+" if total > COUNT_CAP else f"{total:,}"
+    console.print(follow_up_table(rows, title=f"{len(rows)} of {shown} follow-ups"))

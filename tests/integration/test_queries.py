@@ -73,3 +73,11 @@ def test_has_issue_includes_resolved_but_open_issue_does_not(workflow: Workflow)
     workflow.resolve_issue(follow_up.id, by=OPS)
     assert workflow.count(Filter(has_issue=True), NOW) == 1
     assert workflow.count(Filter(open_issue=True), NOW) == 0
+
+
+def test_capped_count_stops_after_the_cap(workflow: Workflow) -> None:
+    for i in range(4):
+        delivered(workflow, f"L-{i}")
+    assert workflow.count(Filter(), NOW) == 4
+    assert workflow.count(Filter(), NOW, cap=2) == 3  # "2+"
+    assert workflow.count(Filter(), NOW, cap=10) == 4

@@ -1,4 +1,4 @@
-"""open-due index carries id, for the overdue scan's (due_at, id) keyset
+"""open-due index carries id (the scan's keyset); an index for the issue lists
 
 Revision ID: 0002
 Revises: 0001
@@ -31,9 +31,21 @@ def _replace(columns: list[str]) -> None:
     )
 
 
+HAS_ISSUE = sa.text("has_issue")
+
+
 def upgrade() -> None:
     _replace(["due_at", "id"])
+    op.create_index(
+        "ix_follow_ups_issue_due_at",
+        "follow_ups",
+        ["due_at", "id"],
+        unique=False,
+        postgresql_where=HAS_ISSUE,
+        sqlite_where=HAS_ISSUE,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_follow_ups_issue_due_at", table_name="follow_ups")
     _replace(["due_at"])
