@@ -33,11 +33,14 @@ def make_app(settings: Settings | None = None) -> Celery:
         worker_prefetch_multiplier=1,  # a dying worker holds at most one message
         task_time_limit=TASK_TIME_LIMIT,
         task_soft_time_limit=TASK_TIME_LIMIT - 30,
-        worker_cancel_long_running_tasks_on_connection_loss=True,
+        # Let a running dispatch finish when Redis goes away: its rows are leased in
+        # PostgreSQL, and cancelling it would resend a batch that already went out.
+        worker_cancel_long_running_tasks_on_connection_loss=False,
         task_default_queue=settings.celery_queue,
         timezone=settings.ops_timezone,  # crontab entries read in operations time
         enable_utc=True,
-        beat_scheduler="redbeat.RedBeatScheduler",  # one active beat among replicas
+        # redbeat: one active beat among replicas; ours also survives Redis restarts.
+        beat_scheduler="config.beat:ResilientRedBeatScheduler",
         redbeat_redis_url=settings.redis_url,
         redbeat_key_prefix=settings.redbeat_key_prefix,
         # Beat keeps retrying a lost Redis (redbeat's retry wrapper) instead of dying,

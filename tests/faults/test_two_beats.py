@@ -1,0 +1,121 @@
+"""Two beats on one Redis (redbeat), plus duplicate ticks: one alert per overdue episode.
+
+redbeat's lock should keep the second beat a standby, but the design does not rely on
+it (celery #2856, redbeat #127/#208): the scan is level-triggered and deduplicated, so
+the test also fires extra scans of its own, as a beat that lost its lock would.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from ied_workflow.workflow import Workflow
+from tests.fakes import SlackWebhook
+from tests.faults.processes import (
+    CeleryProcess,
+    broker,
+    celery_processes,
+    settings_from,
+    worker_env,
+)
+from tests.faults.servers import PrivateRedis
+from tests.faults.support import (
+    OPS,
+    outbox_rows,
+    overdue_follow_ups,
+    record_figures,
+    slack_ids,
+    wait_until,
+)
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
+
+SCAN_EVERY = 2  # seconds
+RUN_FOR = 4 * SCAN_EVERY  # at least three scan intervals
+OVERDUE, LATER, RESCHEDULED = 6, 4, 2  # overdue at start; overdue mid-run; new episodes
+
+
+def ticks(beat: CeleryProcess, entry: str) -> int:
+    return beat.output().count(f"Sending due task {entry} ")
+
+
+def test_two_beats_and_duplicate_ticks_alert_each_overdue_episode_exactly_once(
+    shared_database: str, private_redis: PrivateRedis, slack_sink: SlackWebhook, tmp_path: Path
+) -> None:
+    # Given follow-ups overdue now and others that go overdue during the run
+    env = worker_env(
+        shared_database,
+        private_redis.url,
+        slack_webhook_url=slack_sink.url,
+        scan_interval_seconds=SCAN_EVERY,
+        dispatch_interval_seconds=1,
+    )
+    settings = settings_from(env)
+    workflow = Workflow.from_settings(settings)
+    now = datetime.now(UTC)
+    overdue = overdue_follow_ups(workflow, OVERDUE, now - timedelta(hours=1))
+    later = overdue_follow_ups(workflow, LATER, now + timedelta(seconds=5), first=OVERDUE + 1)
+    worker = CeleryProcess("worker", env, tmp_path / "worker.log", "--concurrency=2")
+    beats = [CeleryProcess("beat", env, tmp_path / f"beat{i}.log") for i in (1, 2)]
+
+    # When two beats and a worker run for four scan intervals, a rogue scanner fires an
+    # extra scan every second, and two follow-ups are rescheduled (a new episode) mid-run
+    with celery_processes(worker, *beats), broker(settings) as app:
+        worker.start().wait_ready()
+        for beat in beats:
+            beat.start().wait_ready()
+        started = time.monotonic()
+        rescheduled = False
+        extra_scans = 0
+        while time.monotonic() - started < RUN_FOR:
+            app.send_task("ied.scan_overdue")
+            extra_scans += 1
+            if not rescheduled and time.monotonic() - started >= RUN_FOR / 2:
+                for follow_up in overdue[:RESCHEDULED]:
+                    new_due = datetime.now(UTC) - timedelta(minutes=1)
+                    workflow.reschedule(follow_up.id, due_at=new_due, by=OPS)
+                rescheduled = True
+            time.sleep(1)
+        expected = {f.id: 1 for f in overdue + later} | {f.id: 2 for f in overdue[:RESCHEDULED]}
+
+        def delivered() -> bool:
+            rows = outbox_rows(workflow)
+            return len(rows) == sum(expected.values()) and all(r["status"] == "sent" for r in rows)
+
+        wait_until(delivered, 20, "every episode's alert sent")
+        assert all(p.running() for p in (worker, *beats)), "a process died"
+        beat_scans = [ticks(beat, "scan-overdue") for beat in beats]
+        scans_run = sum(
+            "] succeeded in" in line
+            for line in worker.output().splitlines()
+            if "Task ied.scan_overdue[" in line
+        )
+
+    # Then each follow-up has one outbox row per overdue episode, and Slack listed it that often
+    rows = outbox_rows(workflow)
+    assert Counter(r["follow_up_id"] for r in rows) == expected
+    assert len({r["dedupe_key"] for r in rows}) == len(rows)
+    assert Counter(slack_ids(slack_sink.posts.all())) == expected
+    # ...while the scans really did run over and over, from a beat and the rogue scanner
+    assert sum(beat_scans) >= RUN_FOR // SCAN_EVERY - 1
+    assert min(beat_scans) == 0, f"both beats ticked (redbeat lock not held?): {beat_scans}"
+    record_figures(
+        "two_beats",
+        {
+            "scan_interval_seconds": SCAN_EVERY,
+            "run_seconds": RUN_FOR,
+            "scan_ticks_per_beat": beat_scans,
+            "extra_scans_sent": extra_scans,
+            "scan_tasks_run": scans_run,
+            "episodes": sum(expected.values()),
+            "outbox_rows": len(rows),
+            "slack_mentions": len(slack_ids(slack_sink.posts.all())),
+            "duplicates": len(slack_ids(slack_sink.posts.all())) - sum(expected.values()),
+        },
+    )
+    workflow.engine.dispose()
