@@ -50,7 +50,7 @@ class Scanner:
         self.pg = psycopg.connect(libpq_url(url), autocommit=True)
 
     def reset_outbox(self) -> None:
-        self.pg.execute("TRUNCATE notifications RESTART IDENTITY")
+        self.pg.execute("TRUNCATE notifications, overdue_alerts RESTART IDENTITY")
 
     def product(self) -> float:
         started = time.perf_counter()
@@ -163,7 +163,9 @@ def memory(url: str, runs: int) -> Figure:
     with psycopg.connect(libpq_url(url), autocommit=True) as pg:
         scanned, idle = [], []
         for _ in range(runs):
-            pg.execute("TRUNCATE notifications RESTART IDENTITY")  # a first scan writes most
+            pg.execute(
+                "TRUNCATE notifications, overdue_alerts RESTART IDENTITY"
+            )  # a first scan writes most
             scanned.append(worker_peak_rss(url, scan=True))
             idle.append(worker_peak_rss(url, scan=False))
     return Figure(

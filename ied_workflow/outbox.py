@@ -21,7 +21,9 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    true,
     tuple_,
+    union_all,
     update,
 )
 
@@ -37,6 +39,8 @@ fu, n = t.follow_ups.c, t.notifications.c
 # Literal so that the planner can match the partial index on open rows.
 IS_OPEN = fu.status.in_(bindparam("open", [s.value for s in OPEN_STATUSES], literal_execute=True))
 MAX_BACKOFF = timedelta(hours=1)
+# SQLite reads "INSERT ... SELECT ... ON CONFLICT" as a join's ON unless the SELECT has a WHERE.
+SQLITE_UPSERT_GUARD = literal(True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,8 +118,7 @@ def scan_overdue(
         upper = _batch_upper_bound(conn, now, cursor, batch_size)
         batch = _overdue_rows(now, cursor, upper)
         batches += 1
-        for channel in channels:
-            written += _write_overdue_alerts(conn, batch, channel, now, every)
+        written += _write_overdue_alerts(conn, batch, channels, now, every)
         if upper is None:
             return ScanResult(alerts_written=written, batches=batches)
         cursor = upper
@@ -145,9 +148,59 @@ def _batch_upper_bound(
 
 
 def _write_overdue_alerts(
-    conn: Connection, batch: Any, channel: str, now: datetime, every: int
+    conn: Connection, batch: Any, channels: Sequence[str], now: datetime, every: int
 ) -> int:
-    rows = batch.subquery()
+    """Queue the batch's alerts not yet written, and remember them as written.
+
+    `overdue_alerts` holds each follow-up's latest alert key, so that a repeat scan
+    reads one primary-key entry per overdue row instead of trying one outbox insert
+    per row and channel. The outbox's unique key stays the guarantee against doubles
+    (two scans at once); the state row is written in the same transaction.
+    """
+    fresh, channel_rows = _fresh_alerts(batch, now, every), _channel_rows(channels)
+    columns = [
+        "kind",
+        "channel",
+        "follow_up_id",
+        "dedupe_key",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "created_at",
+    ]
+    when = literal(now, t.UTCDateTime())
+    alerts = (
+        select(
+            literal(Kind.OVERDUE.value, String),
+            channel_rows.c.channel,
+            fresh.c.id,
+            fresh.c.key,
+            literal(PENDING, String),
+            literal(0),
+            when,
+            when,
+        )
+        .select_from(fresh.join(channel_rows, true()))
+        .where(SQLITE_UPSERT_GUARD)
+    )
+    queued = upsert_insert(conn, t.notifications).from_select(columns, alerts)
+    written = _inserted(
+        conn.execute(queued.on_conflict_do_nothing().execution_options(preserve_rowcount=True))
+    )
+    state = upsert_insert(conn, t.overdue_alerts).from_select(
+        ["follow_up_id", "alert_key"], select(fresh.c.id, fresh.c.key).where(SQLITE_UPSERT_GUARD)
+    )
+    conn.execute(
+        state.on_conflict_do_update(
+            index_elements=["follow_up_id"], set_={"alert_key": state.excluded.alert_key}
+        )
+    )
+    return written
+
+
+def _fresh_alerts(batch: Any, now: datetime, every: int) -> Any:
+    """(id, key) of the batch's rows whose current alert key was not written yet."""
+    rows = batch.subquery("due")
     due_epoch = epoch_seconds(rows.c.due_at)
     reminder = (literal(int(now.timestamp()), type_=t.BigInteger) - due_epoch) // every
     key = (
@@ -158,34 +211,20 @@ def _write_overdue_alerts(
         + ":"
         + cast(reminder, String)
     )
-    source = select(
-        literal(Kind.OVERDUE.value, String),
-        literal(channel, String),
-        rows.c.id,
-        key,
-        literal(PENDING, String),
-        literal(0),
-        literal(now, t.UTCDateTime()),
-        literal(now, t.UTCDateTime()),
-    ).where(literal(True))  # SQLite needs a WHERE before ON CONFLICT in INSERT ... SELECT
-    statement = (
-        upsert_insert(conn, t.notifications)
-        .from_select(
-            [
-                "kind",
-                "channel",
-                "follow_up_id",
-                "dedupe_key",
-                "status",
-                "attempts",
-                "next_attempt_at",
-                "created_at",
-            ],
-            source,
-        )
-        .on_conflict_do_nothing()
+    keyed = select(rows.c.id, key.label("key")).subquery("keyed")
+    seen = t.overdue_alerts.c
+    return (
+        select(keyed.c.id, keyed.c.key)
+        .select_from(keyed.outerjoin(t.overdue_alerts, seen.follow_up_id == keyed.c.id))
+        .where(seen.alert_key.is_distinct_from(keyed.c.key))
+        .subquery("fresh")
     )
-    return _inserted(conn.execute(statement.execution_options(preserve_rowcount=True)))
+
+
+def _channel_rows(channels: Sequence[str]) -> Any:
+    """The channels as a one-column table, to write every channel in one statement."""
+    rows = [select(literal(name, String).label("channel")) for name in channels]
+    return union_all(*rows).subquery("channels")
 
 
 def _inserted(result: Any) -> int:

@@ -182,3 +182,12 @@ notifications = Table(
     ),
     Index("ix_notifications_status_id", "status", "id"),
 )
+
+# The latest overdue alert key written per follow-up: lets a repeat scan skip rows
+# already alerted without an outbox insert attempt per row and channel.
+overdue_alerts = Table(
+    "overdue_alerts",
+    metadata,
+    Column("follow_up_id", Id, ForeignKey("follow_ups.id"), primary_key=True),
+    Column("alert_key", String(200), nullable=False),
+)

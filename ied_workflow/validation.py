@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from functools import lru_cache
 from typing import TypeVar
@@ -63,6 +63,10 @@ def aware(value: datetime, field: str) -> datetime:
     """A datetime that carries its offset; naive ones are ambiguous and refused."""
     if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
         raise ValidationError(f"{field} must be a datetime with a UTC offset")
+    try:
+        value.astimezone(UTC)  # year 1 at +14:00 or year 9999 at -14:00 has no UTC instant
+    except OverflowError:
+        raise ValidationError(f"{field} is out of range") from None
     return value
 
 

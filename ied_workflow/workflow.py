@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from config.settings import Settings, get_settings
-from ied_workflow import outbox, queries, repository, service
+from ied_workflow import outbox, queries, repository, service, validation
 from ied_workflow.db import make_engine
 from ied_workflow.domain import ContactAttempt, Event, FollowUp, Lead, Outcome
 from ied_workflow.errors import ConcurrentModification
@@ -159,12 +159,15 @@ class Workflow:
         )
 
     def get(self, follow_up_id: int) -> FollowUp:
+        follow_up_id = validation.positive_id(follow_up_id)
         return self.transaction(lambda c: repository.get(c, follow_up_id))
 
     def lead(self, lead_id: str) -> Lead:
+        lead_id = validation.identifier(lead_id, "lead id")
         return self.transaction(lambda c: repository.get_lead(c, lead_id))
 
     def history(self, follow_up_id: int) -> tuple[list[Event], list[ContactAttempt]]:
+        follow_up_id = validation.positive_id(follow_up_id)
         return self.transaction(
             lambda c: (
                 repository.history(c, follow_up_id),

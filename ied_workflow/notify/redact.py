@@ -19,7 +19,10 @@ class Redactor:
     @classmethod
     def for_url(cls, url: str) -> Redactor:
         """The URL, its path and its last segment (the token) are all secret."""
-        path = urlsplit(url).path if "://" in url else ""
+        try:
+            path = urlsplit(url).path if "://" in url else ""
+        except ValueError:  # unsplittable (e.g. "https://[host/..."): all after :// is secret
+            path = url.split("://", 1)[1]
         token = path.rstrip("/").rsplit("/", 1)[-1]
         return cls([url, *(part for part in (path, token) if len(part) >= 8)])
 

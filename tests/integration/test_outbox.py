@@ -50,12 +50,12 @@ def test_second_scan_at_the_same_instant_writes_nothing(workflow: Workflow) -> N
 
 def test_scan_never_changes_a_follow_up(workflow: Workflow, engine: Engine) -> None:
     delivered(workflow, due_at=NOW - HOUR)
+    domain = ("leads", "follow_ups", "contact_attempts", "events")
     before = snapshot(engine)
     scan(workflow)
     after = snapshot(engine)
-    assert {k: v for k, v in after.items() if k != "notifications"} == {
-        k: v for k, v in before.items() if k != "notifications"
-    }
+    assert {name: after[name] for name in domain} == {name: before[name] for name in domain}
+    assert len(after["notifications"]) == 2 and len(after["overdue_alerts"]) == 1
 
 
 def test_one_reminder_per_interval_while_still_overdue(workflow: Workflow) -> None:
@@ -188,3 +188,16 @@ def test_digest_is_queued_once_per_local_day(database_url: str, engine: Engine) 
     assert row["payload"] == {"due_today": 1, "overdue": 1, "in_progress": 0, "open_issues": 0}
     assert row["dedupe_key"] == "digest:2026-11-25"
     assert workflow.send_digest(NOW + timedelta(hours=9)) == 1  # 00:00 in Paris: a new day
+
+
+def test_outbox_keys_still_guard_when_the_alert_state_is_lost(
+    workflow: Workflow, engine: Engine
+) -> None:
+    from ied_workflow import tables
+
+    delivered(workflow, due_at=NOW - HOUR)
+    scan(workflow)
+    with engine.begin() as conn:
+        conn.execute(tables.overdue_alerts.delete())
+    assert scan(workflow).alerts_written == 0  # the outbox's unique key: no double
+    assert len(snapshot(engine)["overdue_alerts"]) == 1  # and the state is rebuilt
