@@ -50,10 +50,12 @@ class Settings(BaseSettings):
     digest_at: time = time(8, 0)  # local time in ops_timezone
     notify_max_attempts: int = Field(default=8, gt=0)
     # As large as a scan batch, so that one scan makes one message per channel.
-    notify_batch_size: int = Field(default=5000, gt=0)
+    notify_batch_size: int = Field(default=20_000, gt=0)
     # A claimed notification not marked sent within this lease is claimed again.
     notify_lease_seconds: int = Field(default=120, gt=0)
-    scan_batch_size: int = Field(default=5000, gt=0)
+    # Rows stay in the database (INSERT ... SELECT), so a batch costs no worker memory;
+    # 20,000 keeps a typical scan to one batch and one message per channel.
+    scan_batch_size: int = Field(default=20_000, gt=0)
     base_url: str | None = None  # links in alerts, when the host app has pages
 
     @field_validator("ops_timezone")

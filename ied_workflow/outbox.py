@@ -155,19 +155,30 @@ def _write_overdue_alerts(
     `overdue_alerts` holds each follow-up's latest alert key, so that a repeat scan
     reads one primary-key entry per overdue row instead of trying one outbox insert
     per row and channel. The outbox's unique key stays the guarantee against doubles
-    (two scans at once); the state row is written in the same transaction.
+    (two scans at once); the state row is written in the same transaction. On
+    PostgreSQL both writes are one statement, so the fresh rows are found once.
     """
-    fresh, channel_rows = _fresh_alerts(batch, now, every), _channel_rows(channels)
-    columns = [
-        "kind",
-        "channel",
-        "follow_up_id",
-        "dedupe_key",
-        "status",
-        "attempts",
-        "next_attempt_at",
-        "created_at",
-    ]
+    fresh_rows = _fresh_alerts(batch, now, every)
+    postgres = conn.dialect.name == "postgresql"
+    fresh = fresh_rows.cte("fresh") if postgres else fresh_rows.subquery("fresh")
+    state = upsert_insert(conn, t.overdue_alerts).from_select(
+        ["follow_up_id", "alert_key"], select(fresh.c.id, fresh.c.key).where(SQLITE_UPSERT_GUARD)
+    )
+    state = state.on_conflict_do_update(
+        index_elements=["follow_up_id"], set_={"alert_key": state.excluded.alert_key}
+    )
+    queued = _queue_alerts(conn, fresh, channels, now)
+    if postgres:
+        queued = queued.add_cte(state.cte("remembered"))
+    written = _inserted(conn.execute(queued.execution_options(preserve_rowcount=True)))
+    if not postgres:
+        conn.execute(state)
+    return written
+
+
+def _queue_alerts(conn: Connection, fresh: Any, channels: Sequence[str], now: datetime) -> Any:
+    """INSERT of one outbox row per fresh alert and channel, skipping existing keys."""
+    channel_rows = _channel_rows(channels)
     when = literal(now, t.UTCDateTime())
     alerts = (
         select(
@@ -183,19 +194,19 @@ def _write_overdue_alerts(
         .select_from(fresh.join(channel_rows, true()))
         .where(SQLITE_UPSERT_GUARD)
     )
-    queued = upsert_insert(conn, t.notifications).from_select(columns, alerts)
-    written = _inserted(
-        conn.execute(queued.on_conflict_do_nothing().execution_options(preserve_rowcount=True))
+    columns = [
+        "kind",
+        "channel",
+        "follow_up_id",
+        "dedupe_key",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "created_at",
+    ]
+    return (
+        upsert_insert(conn, t.notifications).from_select(columns, alerts).on_conflict_do_nothing()
     )
-    state = upsert_insert(conn, t.overdue_alerts).from_select(
-        ["follow_up_id", "alert_key"], select(fresh.c.id, fresh.c.key).where(SQLITE_UPSERT_GUARD)
-    )
-    conn.execute(
-        state.on_conflict_do_update(
-            index_elements=["follow_up_id"], set_={"alert_key": state.excluded.alert_key}
-        )
-    )
-    return written
 
 
 def _fresh_alerts(batch: Any, now: datetime, every: int) -> Any:
@@ -217,7 +228,6 @@ def _fresh_alerts(batch: Any, now: datetime, every: int) -> Any:
         select(keyed.c.id, keyed.c.key)
         .select_from(keyed.outerjoin(t.overdue_alerts, seen.follow_up_id == keyed.c.id))
         .where(seen.alert_key.is_distinct_from(keyed.c.key))
-        .subquery("fresh")
     )
 
 
