@@ -115,19 +115,8 @@ def _alert_items(conn: Connection, follow_up_ids: set[int]) -> dict[int, AlertIt
         fu.last_contact_outcome,
         fu.issue_summary,
     )
-    items = {}
-    for row in conn.execute(query.where(fu.id.in_(follow_up_ids))):
-        items[row.id] = AlertItem(
-            follow_up_id=row.id,
-            lead_id=row.lead_id,
-            installer_id=row.installer_id,
-            status=row.status,
-            due_at=row.due_at,
-            contact_attempt_count=row.contact_attempt_count,
-            last_contact_outcome=row.last_contact_outcome,
-            issue_summary=row.issue_summary,
-        )
-    return items
+    rows = conn.execute(query.where(fu.id.in_(follow_up_ids)))
+    return {row.id: AlertItem.of(row) for row in rows}
 
 
 def _group(rows: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 
 class Kind(StrEnum):
@@ -29,6 +30,12 @@ class AlertItem:
     contact_attempt_count: int
     last_contact_outcome: str | None = None
     issue_summary: str | None = None
+
+    @classmethod
+    def of(cls, follow_up: Any) -> AlertItem:
+        """The item for a follow-up, or any row with the follow-up's column names."""
+        names = [f.name for f in fields(cls) if f.name != "follow_up_id"]
+        return cls(follow_up_id=follow_up.id, **{name: getattr(follow_up, name) for name in names})
 
 
 @dataclass(frozen=True, slots=True)

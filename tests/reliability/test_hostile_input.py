@@ -550,16 +550,7 @@ def test_service_lead_lookup_refuses_malformed_ids_with_typed_errors(
 
 def alert_item(follow_up: FollowUp) -> AlertItem:
     """The alert item the dispatcher builds from a stored follow-up."""
-    return AlertItem(
-        follow_up_id=follow_up.id,
-        lead_id=follow_up.lead_id,
-        installer_id=follow_up.installer_id,
-        status=follow_up.status,
-        due_at=follow_up.due_at,
-        contact_attempt_count=follow_up.contact_attempt_count,
-        last_contact_outcome=follow_up.last_contact_outcome,
-        issue_summary=follow_up.issue_summary,
-    )
+    return AlertItem.of(follow_up)
 
 
 def texts(value: Any) -> Iterator[str]:
