@@ -60,12 +60,25 @@ def insert_follow_up(conn: Connection, values: dict[str, Any]) -> FollowUp | Non
     return None if row is None else FollowUp(**row._mapping)
 
 
-def save(conn: Connection, follow_up: FollowUp, changes: dict[str, Any]) -> None:
-    """Write `changes` and bump the version; fails if someone else wrote first."""
+def save(
+    conn: Connection, follow_up: FollowUp, changes: dict[str, Any], event: dict[str, Any]
+) -> None:
+    """Write `changes` with their audit `event` and bump the version.
+
+    Fails, writing nothing, if someone else wrote first. On PostgreSQL the update and
+    the event are one statement (one round trip, and no event without its update).
+    """
     changes["version"] = follow_up.version + 1
-    statement = _update_of(tuple(sorted(changes)))
-    result = conn.execute(statement, {**changes, "_id": follow_up.id, "_seen": follow_up.version})
-    if result.rowcount != 1:
+    columns = tuple(sorted(changes))
+    params = {**changes, "_id": follow_up.id, "_seen": follow_up.version}
+    if conn.dialect.name == "postgresql":
+        params.update({f"event_{name}": value for name, value in event.items()})
+        written = conn.execute(_update_with_event(columns), params).rowcount
+    else:
+        written = conn.execute(_update_of(columns), params).rowcount
+        if written == 1:
+            add_event(conn, follow_up.id, **event)
+    if written != 1:
         raise ConcurrentModification(f"follow-up {follow_up.id} was changed by someone else")
     for name, value in changes.items():
         setattr(follow_up, name, value)
@@ -80,6 +93,19 @@ def _update_of(columns: tuple[str, ...]) -> Update:
         .where(fu.id == bindparam("_id"), fu.version == bindparam("_seen"))
         .values({name: bindparam(name) for name in columns})
     )
+
+
+EVENT_COLUMNS = ("type", "from_status", "to_status", "actor_email", "at", "data")
+
+
+@lru_cache(maxsize=64)
+def _update_with_event(columns: tuple[str, ...]) -> Any:
+    """WITH changed AS (UPDATE ... RETURNING id) INSERT INTO events SELECT ... FROM changed."""
+    changed = _update_of(columns).returning(t.follow_ups.c.id).cte("changed")
+    values = [bindparam(f"event_{name}", type_=t.events.c[name].type) for name in EVENT_COLUMNS]
+    source = select(changed.c.id, *values)
+    statement = insert(t.events).from_select(["follow_up_id", *EVENT_COLUMNS], source)
+    return statement.add_cte(changed).execution_options(preserve_rowcount=True)
 
 
 def add_event(conn: Connection, follow_up_id: int, **values: Any) -> None:

@@ -85,7 +85,8 @@ def create(
     )
     if follow_up is None:
         raise DuplicateFollowUp(f"lead {lead.id} already has a follow-up")
-    _audit(conn, follow_up, "created", None, by, now, {"dueAt": due_at.isoformat()})
+    event = _event(follow_up, "created", None, by, now, {"dueAt": due_at.isoformat()})
+    repository.add_event(conn, follow_up.id, **event)
     return follow_up
 
 
@@ -132,9 +133,10 @@ def log_contact(
         changes.update(
             last_contacted_at=at, last_contacted_by_email=by, last_contact_outcome=result.value
         )
-    repository.save(conn, follow_up, changes)
     data = {"attemptId": attempt_id, "outcome": result.value, "at": at.isoformat(), "note": note}
-    _audit(conn, follow_up, "contact_logged", before, by, now, data)
+    repository.save(
+        conn, follow_up, changes, _event(follow_up, "contact_logged", before, by, now, data)
+    )
     return follow_up
 
 
@@ -166,7 +168,6 @@ def record_outcome(
     }
     if outcome.notes:
         changes["notes"] = _appended(follow_up.notes, outcome.notes)
-    repository.save(conn, follow_up, changes)
     data = {
         "satisfactionOutcome": changes["satisfaction_outcome"],
         "hasIssue": outcome.has_issue,
@@ -175,7 +176,8 @@ def record_outcome(
         "referralOpportunity": outcome.referral,
         "notes": outcome.notes,
     }
-    _audit(conn, follow_up, "outcome_recorded", before, by, now, data)
+    event = _event(follow_up, "outcome_recorded", before, by, now, data)
+    repository.save(conn, follow_up, changes, event)
     if follow_up.status == states.CLOSED_WITH_ISSUE:
         outbox.closed_with_issue(conn, follow_up, alert_channels, now)
     return follow_up
@@ -244,30 +246,30 @@ def _change(
         data["previous"] = old.isoformat() if isinstance(old, datetime) else old
     before = follow_up.status
     states.fire(follow_up, trigger)
-    repository.save(conn, follow_up, {**changes, "status": follow_up.status, "updated_at": now})
-    _audit(conn, follow_up, event_type, before, by, now, data)
+    event = _event(follow_up, event_type, before, by, now, data)
+    repository.save(
+        conn, follow_up, {**changes, "status": follow_up.status, "updated_at": now}, event
+    )
     return follow_up
 
 
-def _audit(
-    conn: Connection,
+def _event(
     follow_up: FollowUp,
     event_type: str,
     before: str | None,
     by: str,
     now: datetime,
     data: dict[str, Any],
-) -> None:
-    repository.add_event(
-        conn,
-        follow_up.id,
-        type=event_type,
-        from_status=before,
-        to_status=follow_up.status,
-        actor_email=by,
-        at=now,
-        data=data,
-    )
+) -> dict[str, Any]:
+    """The audit row of a change: what, from which status to which, by whom, when."""
+    return {
+        "type": event_type,
+        "from_status": before,
+        "to_status": follow_up.status,
+        "actor_email": by,
+        "at": now,
+        "data": data,
+    }
 
 
 def _validated_outcome(outcome: Outcome) -> Outcome:

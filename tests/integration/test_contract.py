@@ -379,5 +379,15 @@ def test_stale_writer_loses_the_version_race(workflow: Workflow, engine: Engine)
     stale = workflow.get(follow_up.id)
     workflow.start(follow_up.id, by=OPS)
     with pytest.raises(ConcurrentModification), engine.begin() as conn:
-        repository.save(conn, stale, {"notes": "lost update"})
+        event = {
+            "type": "note_added",
+            "from_status": "pending",
+            "to_status": "pending",
+            "actor_email": OPS,
+            "at": NOW,
+            "data": {},
+        }
+        repository.save(conn, stale, {"notes": "lost update"}, event)
     assert workflow.get(follow_up.id).notes is None
+    events, _ = workflow.history(follow_up.id)
+    assert [e.type for e in events] == ["created", "started"]  # no event without its update
