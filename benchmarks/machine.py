@@ -11,7 +11,7 @@ import time
 import tracemalloc
 
 from benchmarks import machine_binding
-from benchmarks.common import NOW, Figure, Goal
+from benchmarks.common import Figure, Goal
 from ied_workflow import states
 from ied_workflow.domain import FollowUp, Outcome, Satisfaction
 
@@ -20,20 +20,7 @@ TRANSITIONS = 3
 
 
 def _follow_ups(n: int) -> list[FollowUp]:
-    return [
-        FollowUp(
-            id=i,
-            lead_id=f"L-{i}",
-            installer_id="I",
-            status="pending",
-            due_at=NOW,
-            created_at=NOW,
-            created_by_email="a@b.example",
-            updated_at=NOW,
-            version=1,
-        )
-        for i in range(n)
-    ]
+    return [machine_binding.new_follow_up(i) for i in range(n)]
 
 
 def _cycle(follow_ups: list[FollowUp]) -> None:

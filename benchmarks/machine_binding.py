@@ -32,8 +32,9 @@ class Bindable(FollowUp):
     """A follow-up with a __dict__, so that transitions can attach its methods to it."""
 
 
-def _follow_up(i: int) -> FollowUp:
-    return Bindable(
+def new_follow_up(i: int, kind: type[FollowUp] = FollowUp) -> FollowUp:
+    """A pending follow-up for machine benchmarks (no database)."""
+    return kind(
         id=i,
         lead_id=f"L-{i}",
         installer_id="I",
@@ -71,13 +72,13 @@ def shared(subject: FollowUp, kept: list[object]) -> None:
 def measure(bind: Callable[[FollowUp, list[object]], None], n: int) -> tuple[float, float]:
     """Microseconds per transition (untraced), and KiB kept per follow-up (traced run)."""
     kept: list[object] = []
-    subjects = [_follow_up(i) for i in range(n)]
+    subjects = [new_follow_up(i, Bindable) for i in range(n)]
     started = time.perf_counter()
     for subject in subjects:
         bind(subject, kept)
     elapsed = time.perf_counter() - started
     kept.clear()
-    subjects = [_follow_up(i) for i in range(n)]
+    subjects = [new_follow_up(i, Bindable) for i in range(n)]
     tracemalloc.start()
     base = tracemalloc.get_traced_memory()[0]
     for subject in subjects:
