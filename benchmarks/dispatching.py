@@ -20,7 +20,7 @@ from benchmarks.common import NOW, Figure, Goal, bench_settings
 from benchmarks.scan import Scanner
 from benchmarks.sinks import Sinks
 from ied_workflow.dispatch import dispatch
-from ied_workflow.notify.channels import channels_from_settings
+from ied_workflow.alerts.channels import channels_from_settings
 
 CLAIM = """
 UPDATE notifications SET claimed_until = %(until)s, attempts = attempts + 1

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     dispatch_interval_seconds: int = Field(default=30, gt=0)
     overdue_reminder_hours: float = Field(default=24, gt=0)
     digest_at: time = time(8, 0)  # local time in ops_timezone
+    # A channel configured later delivers the alerts of this many hours before its first
+    # run; older ones are skipped on it (the digest summarises what is still open).
+    alert_backlog_hours: float = Field(default=24, ge=0)
     notify_max_attempts: int = Field(default=8, gt=0)
     # As large as a scan batch, so that one scan makes one message per channel.
     notify_batch_size: int = Field(default=20_000, gt=0)

@@ -16,7 +16,6 @@ from sqlalchemy import Connection, func, literal, select
 
 from ied_workflow import tables as t
 from ied_workflow.domain import FollowUp, Status
-from ied_workflow.outbox import IS_OPEN
 from ied_workflow.validation import enum_value
 
 fu = t.follow_ups.c
@@ -47,7 +46,7 @@ def conditions(where: Filter, now: datetime, zone: ZoneInfo) -> list[Any]:
         statuses = [enum_value(Status, s, "status").value for s in where.statuses]
         clauses.append(fu.status.in_(statuses))
     if where.due or where.overdue:
-        clauses.append(IS_OPEN)
+        clauses.append(t.IS_OPEN)
     if where.due:
         clauses.append(fu.due_at < end_of_today(now, zone))
     if where.overdue:

@@ -14,13 +14,13 @@ from typing import Any, cast
 
 from transitions import EventData, Machine, MachineError
 
-from ied_workflow.domain import FollowUp, Outcome, Status
+from ied_workflow.domain import OPEN_STATUSES, FollowUp, Outcome, Status
 from ied_workflow.errors import GuardFailed, TransitionNotAllowed
 
 PENDING, IN_PROGRESS = Status.PENDING.value, Status.IN_PROGRESS.value
 COMPLETED, CLOSED_WITH_ISSUE = Status.COMPLETED.value, Status.CLOSED_WITH_ISSUE.value
-OPEN = [PENDING, IN_PROGRESS]
-ANY = [PENDING, IN_PROGRESS, COMPLETED, CLOSED_WITH_ISSUE]
+OPEN = [status.value for status in OPEN_STATUSES]
+ANY = [status.value for status in Status]
 
 
 def _follow_up(event: EventData) -> FollowUp:

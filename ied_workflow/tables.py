@@ -20,11 +20,12 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    bindparam,
     text,
 )
 from sqlalchemy.engine import Dialect
 
-from ied_workflow.domain import ContactOutcome, Satisfaction, Status
+from ied_workflow.domain import OPEN_STATUSES, ContactOutcome, Satisfaction, Status
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -62,7 +63,8 @@ metadata = MetaData(
     }
 )
 
-OPEN_ROWS = text("status IN ('pending', 'in_progress')")  # must match queries
+# The partial indexes' predicate, spelled as literals so the planner matches it.
+OPEN_ROWS = text("status IN (" + ", ".join(f"'{s.value}'" for s in OPEN_STATUSES) + ")")
 
 Id = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements INTEGER only
 
@@ -155,39 +157,66 @@ events = Table(
     Column("data", JSON, nullable=False),
 )
 
-notifications = Table(
-    "notifications",
+# An alert is a fact, recorded once per episode with the change or scan that caused it.
+# Which channels deliver it is decided by the dispatcher (see `deliveries`).
+alerts = Table(
+    "alerts",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("kind", String(32), nullable=False),
-    Column("channel", String(16), nullable=False),
     Column("follow_up_id", Id, ForeignKey("follow_ups.id")),
-    Column("dedupe_key", String(200), nullable=False),
+    Column("episode_key", String(200), nullable=False, unique=True),
     Column("payload", JSON),  # a snapshot the alert needs beyond the follow-up row
+    Column("created_at", UTCDateTime(), nullable=False, index=True),
+)
+
+# One alert on one channel: its own delivery state, attempts, lease and error.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("alert_id", Id, ForeignKey("alerts.id"), nullable=False),
+    Column("channel", String(16), nullable=False),
     Column("status", String(16), nullable=False, default="pending"),
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_attempt_at", UTCDateTime(), nullable=False),
     Column("claimed_until", UTCDateTime()),
     Column("last_error", Text),
-    Column("created_at", UTCDateTime(), nullable=False),
     Column("sent_at", UTCDateTime()),
-    Index("uq_notifications_dedupe_key_channel", "dedupe_key", "channel", unique=True),
+    Index("uq_deliveries_alert_id_channel", "alert_id", "channel", unique=True),
     # The dispatcher claims due pending rows; sent ones are history.
     Index(
-        "ix_notifications_pending",
+        "ix_deliveries_pending",
         "channel",
         "next_attempt_at",
         postgresql_where=text("status = 'pending'"),
         sqlite_where=text("status = 'pending'"),
     ),
-    Index("ix_notifications_status_id", "status", "id"),
+    Index("ix_deliveries_status_id", "status", "id"),
 )
 
-# The latest overdue alert key written per follow-up: lets a repeat scan skip rows
-# already alerted without an outbox insert attempt per row and channel.
+# Each channel a dispatcher has delivered on: when it was first used (a channel configured
+# later gets only the recent backlog) and how far its fan-out has looked.
+channels = Table(
+    "channels",
+    metadata,
+    Column("name", String(16), primary_key=True),
+    Column("first_used_at", UTCDateTime(), nullable=False),
+    Column("fanned_out_at", UTCDateTime()),
+)
+
+# Each overdue follow-up's latest episode: a repeat scan reads one primary-key entry per
+# overdue row, and the next reminder is counted from `alerted_at`.
 overdue_alerts = Table(
     "overdue_alerts",
     metadata,
     Column("follow_up_id", Id, ForeignKey("follow_ups.id"), primary_key=True),
-    Column("alert_key", String(200), nullable=False),
+    Column("due_at", UTCDateTime(), nullable=False),
+    Column("reminder", Integer, nullable=False),
+    Column("alerted_at", UTCDateTime(), nullable=False),
+)
+
+# "Open", as SQL: the literal list lets the planner match the partial indexes above.
+IS_OPEN = follow_ups.c.status.in_(
+    bindparam("open", [s.value for s in OPEN_STATUSES], literal_execute=True)
 )

@@ -1,30 +1,32 @@
-"""The Python API: each call is one transaction on the configured database.
+"""The Python API: each call is one unit of work on the configured database.
 
     wf = Workflow.from_settings()
     follow_up = wf.create("L-100", by="ops@ied.example")
     wf.log_contact(follow_up.id, by="ops@ied.example", outcome="reached_customer")
 
-Calls that write outbox rows tell `on_outbox_write` after the commit, so a worker
-can dispatch at once; the dispatcher's periodic run catches anything missed.
+The CLI, the Celery tasks and the HTTP API all call these methods. `now=` fixes the
+clock for one call (replays, `--now`, tests); otherwise the database's clock is read.
+A worker passes `dispatch_soon`, which runs after any commit that recorded an alert.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Engine
 
 from config.settings import Settings, get_settings
-from ied_workflow import outbox, queries, repository, service, validation
+from ied_workflow import audit, queries, repository, service, validation
+from ied_workflow.alerts import deliveries, overdue, record
+from ied_workflow.alerts.channels import Channel, channels_from_settings
+from ied_workflow.alerts.dispatch import DispatchResult, dispatch
+from ied_workflow.clock import Clock
 from ied_workflow.db import make_engine
 from ied_workflow.domain import ContactAttempt, Event, FollowUp, Lead, Outcome
-from ied_workflow.errors import ConcurrentModification
-from ied_workflow.notify.channels import channels_from_settings
+from ied_workflow.unit_of_work import Database, UnitOfWork
 
-P = ParamSpec("P")
 R = TypeVar("R")
 # The digest's figures, named as the alert shows them, from the dashboard counts.
 DIGEST_FIGURES = {
@@ -33,12 +35,6 @@ DIGEST_FIGURES = {
     "in_progress": "in_progress",
     "open_issues": "open_issue",
 }
-ATTEMPTS = 5  # a lost optimistic-lock race or a deadlock is retried this many times
-
-
-def alert_channels(settings: Settings) -> list[str]:
-    """The names of the channels alerts go to (the rule lives in notify.channels)."""
-    return list(channels_from_settings(settings))
 
 
 class Workflow:
@@ -48,42 +44,41 @@ class Workflow:
         self,
         engine: Engine,
         settings: Settings,
-        on_outbox_write: Callable[[], None] | None = None,
+        *,
+        clock: Clock | None = None,
+        dispatch_soon: Callable[[], None] | None = None,
     ) -> None:
-        self.engine = engine
         self.settings = settings
-        self.on_outbox_write = on_outbox_write
+        self.db = Database(engine, clock, dispatch_soon)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, **engine_options: Any) -> Workflow:
         settings = settings or get_settings()
         return cls(make_engine(settings.database_url, **engine_options), settings)
 
-    def transaction(self, work: Callable[[Connection], R]) -> R:
-        """Run `work` in one transaction, retrying lost races; commit or roll back.
+    @property
+    def engine(self) -> Engine:
+        return self.db.engine
 
-        A connection lost before COMMIT rolled everything back, so the work is run
-        again on a fresh connection (this replaces a ping per checkout); a connection
-        lost during COMMIT may or may not have committed, so that error is raised.
-        """
-        for attempt in range(1, ATTEMPTS + 1):
-            committing = False
-            try:
-                with self.engine.connect() as conn, conn.begin():
-                    result = work(conn)
-                    committing = True
-                return result
-            except ConcurrentModification:
-                if attempt == ATTEMPTS:
-                    raise
-            except DBAPIError as exc:
-                if attempt == ATTEMPTS or not _is_retryable(exc, committing):
-                    raise
-        raise AssertionError("unreachable")
+    def run(self, work: Callable[[UnitOfWork], R], *, now: datetime | None = None) -> R:
+        """Run `work` as one unit of work (for use cases composed by the caller)."""
+        return self.db.run(work, now=now)
 
-    def upsert_lead(self, lead_id: str, *, status: str, installer_id: str | None = None) -> Lead:
-        return self.transaction(
-            lambda c: service.upsert_lead(c, lead_id, status=status, installer_id=installer_id)
+    def now(self) -> datetime:
+        """The clock's current instant (the database's, unless a clock was given)."""
+        return self.run(lambda uow: uow.now)
+
+    def upsert_lead(
+        self,
+        lead_id: str,
+        *,
+        status: str,
+        installer_id: str | None = None,
+        now: datetime | None = None,
+    ) -> Lead:
+        return self.run(
+            lambda uow: service.upsert_lead(uow, lead_id, status=status, installer_id=installer_id),
+            now=now,
         )
 
     def create(
@@ -96,21 +91,21 @@ class Workflow:
         now: datetime | None = None,
     ) -> FollowUp:
         rules = self.settings
-        return self.transaction(
-            lambda c: service.create(
-                c,
+        return self.run(
+            lambda uow: service.create(
+                uow,
                 lead_id,
                 by=by,
                 due_at=due_at,
                 notes=notes,
-                now=now,
                 eligible_statuses=rules.eligible_lead_statuses,
                 default_due=timedelta(days=rules.default_due_days),
-            )
+            ),
+            now=now,
         )
 
     def start(self, follow_up_id: int, *, by: str, now: datetime | None = None) -> FollowUp:
-        return self.transaction(lambda c: service.start(c, follow_up_id, by=by, now=now))
+        return self.run(lambda uow: service.start(uow, follow_up_id, by=by), now=now)
 
     def log_contact(
         self,
@@ -122,108 +117,113 @@ class Workflow:
         note: str | None = None,
         now: datetime | None = None,
     ) -> FollowUp:
-        return self.transaction(
-            lambda c: service.log_contact(
-                c, follow_up_id, by=by, outcome=outcome, at=at, note=note, now=now
-            )
+        return self.run(
+            lambda uow: service.log_contact(
+                uow, follow_up_id, by=by, outcome=outcome, at=at, note=note
+            ),
+            now=now,
         )
 
     def record_outcome(
         self, follow_up_id: int, *, by: str, outcome: Outcome, now: datetime | None = None
     ) -> FollowUp:
-        channels = alert_channels(self.settings)
-        follow_up = self.transaction(
-            lambda c: service.record_outcome(
-                c, follow_up_id, by=by, outcome=outcome, alert_channels=channels, now=now
-            )
+        return self.run(
+            lambda uow: service.record_outcome(uow, follow_up_id, by=by, outcome=outcome),
+            now=now,
         )
-        if follow_up.status == "closed_with_issue":
-            self._outbox_written()
-        return follow_up
 
     def resolve_issue(self, follow_up_id: int, *, by: str, now: datetime | None = None) -> FollowUp:
-        return self.transaction(lambda c: service.resolve_issue(c, follow_up_id, by=by, now=now))
+        return self.run(lambda uow: service.resolve_issue(uow, follow_up_id, by=by), now=now)
 
     def reschedule(
         self, follow_up_id: int, *, due_at: datetime, by: str, now: datetime | None = None
     ) -> FollowUp:
-        return self.transaction(
-            lambda c: service.reschedule(c, follow_up_id, due_at=due_at, by=by, now=now)
+        return self.run(
+            lambda uow: service.reschedule(uow, follow_up_id, due_at=due_at, by=by), now=now
         )
 
     def add_note(
         self, follow_up_id: int, *, text: str, by: str, now: datetime | None = None
     ) -> FollowUp:
-        return self.transaction(
-            lambda c: service.add_note(c, follow_up_id, text=text, by=by, now=now)
-        )
+        return self.run(lambda uow: service.add_note(uow, follow_up_id, text=text, by=by), now=now)
 
     def get(self, follow_up_id: int) -> FollowUp:
         follow_up_id = validation.positive_id(follow_up_id)
-        return self.transaction(lambda c: repository.get(c, follow_up_id))
+        return self.run(lambda uow: repository.get(uow.conn, follow_up_id))
 
     def lead(self, lead_id: str) -> Lead:
         lead_id = validation.identifier(lead_id, "lead id")
-        return self.transaction(lambda c: repository.get_lead(c, lead_id))
+        return self.run(lambda uow: repository.get_lead(uow.conn, lead_id))
 
     def history(self, follow_up_id: int) -> tuple[list[Event], list[ContactAttempt]]:
         follow_up_id = validation.positive_id(follow_up_id)
-        return self.transaction(
-            lambda c: (
-                repository.history(c, follow_up_id),
-                repository.contact_attempts(c, follow_up_id),
+        return self.run(
+            lambda uow: (
+                repository.history(uow.conn, follow_up_id),
+                repository.contact_attempts(uow.conn, follow_up_id),
             )
         )
 
-    def find(self, where: queries.Filter, now: datetime, *, limit: int = 100) -> list[FollowUp]:
+    def find(
+        self, where: queries.Filter, now: datetime | None = None, *, limit: int = 100
+    ) -> list[FollowUp]:
         zone = self.settings.zone
-        return self.transaction(lambda c: queries.find(c, where, now, zone, limit=limit))
-
-    def count(self, where: queries.Filter, now: datetime, *, cap: int | None = None) -> int:
-        zone = self.settings.zone
-        return self.transaction(lambda c: queries.count(c, where, now, zone, cap=cap))
-
-    def dashboard(self, now: datetime) -> dict[str, int]:
-        return self.transaction(lambda c: queries.dashboard_counts(c, now, self.settings.zone))
-
-    def scan_overdue(self, now: datetime) -> outbox.ScanResult:
-        """Write the overdue alerts due at `now`; safe to run twice or concurrently."""
-        s = self.settings
-        result = self.transaction(
-            lambda c: outbox.scan_overdue(
-                c,
-                alert_channels(s),
-                now,
-                batch_size=s.scan_batch_size,
-                reminder_every=timedelta(hours=s.overdue_reminder_hours),
-            )
+        return self.run(
+            lambda uow: queries.find(uow.conn, where, uow.now, zone, limit=limit), now=now
         )
-        if result.alerts_written:
-            self._outbox_written()
-        return result
 
-    def send_digest(self, now: datetime) -> int:
-        """Queue today's digest of counts (once per local day); returns rows written."""
-        day = now.astimezone(self.settings.zone).date().isoformat()
+    def count(
+        self, where: queries.Filter, now: datetime | None = None, *, cap: int | None = None
+    ) -> int:
+        zone = self.settings.zone
+        return self.run(lambda uow: queries.count(uow.conn, where, uow.now, zone, cap=cap), now=now)
 
-        def queue(conn: Connection) -> int:
-            counts = queries.dashboard_counts(conn, now, self.settings.zone)
+    def dashboard(self, now: datetime | None = None) -> dict[str, int]:
+        zone = self.settings.zone
+        return self.run(lambda uow: queries.dashboard_counts(uow.conn, uow.now, zone), now=now)
+
+    def audit(self) -> list[audit.Mismatch]:
+        """Every follow-up whose stored fields disagree with its history."""
+        return self.run(lambda uow: list(audit.verify(uow.conn)))
+
+    # Alerts
+
+    def scan_overdue(self, now: datetime | None = None) -> overdue.ScanResult:
+        """Record the overdue alerts owed now; safe to run twice or concurrently."""
+        every = timedelta(hours=self.settings.overdue_reminder_hours)
+        size = self.settings.scan_batch_size
+        return self.run(
+            lambda uow: overdue.scan(uow, reminder_every=every, batch_size=size), now=now
+        )
+
+    def send_digest(self, now: datetime | None = None) -> int:
+        """Record today's digest of counts (once per local day); returns alerts written."""
+        zone = self.settings.zone
+
+        def digest(uow: UnitOfWork) -> int:
+            counts = queries.dashboard_counts(uow.conn, uow.now, zone)
             figures = {name: counts[source] for name, source in DIGEST_FIGURES.items()}
-            return outbox.digest(conn, alert_channels(self.settings), now, day, figures)
+            return record.digest(uow, uow.now.astimezone(zone).date().isoformat(), figures)
 
-        written = self.transaction(queue)
-        if written:
-            self._outbox_written()
-        return written
+        return self.run(digest, now=now)
 
-    def _outbox_written(self) -> None:
-        if self.on_outbox_write is not None:
-            self.on_outbox_write()
+    def dispatch(
+        self, channels: Mapping[str, Channel] | None = None, *, now: datetime | None = None
+    ) -> DispatchResult:
+        """Deliver pending alerts on `channels` (default: those configured in settings)."""
+        if channels is None:
+            channels = channels_from_settings(self.settings)
+        return dispatch(self.db, channels, self.settings, now=now)
 
+    def notifications(self, status: str | None = None, *, limit: int = 100) -> list[dict[str, Any]]:
+        """Deliveries with their alerts, newest first."""
+        return self.run(lambda uow: deliveries.find(uow, status, limit=limit))
 
-def _is_retryable(exc: DBAPIError, committing: bool) -> bool:
-    """Deadlocks, serialisation failures, SQLite lock timeouts; lost connections before COMMIT."""
-    code = getattr(exc.orig, "sqlstate", None)
-    if code in ("40001", "40P01") or "database is locked" in str(exc.orig):
-        return True
-    return exc.connection_invalidated and not committing
+    def undelivered_alerts(self, *, limit: int = 100) -> list[dict[str, Any]]:
+        """Alerts that no dispatcher has fanned out to a channel yet."""
+        return self.run(lambda uow: deliveries.undelivered(uow, limit=limit))
+
+    def retry_notification(self, delivery_id: int, *, now: datetime | None = None) -> None:
+        """Put a failed delivery back in line for an immediate attempt."""
+        delivery_id = validation.positive_id(delivery_id)
+        self.run(lambda uow: deliveries.retry(uow, delivery_id), now=now)

@@ -6,6 +6,8 @@ from functools import lru_cache
 
 from celery import current_app
 
+from config.settings import get_settings
+from ied_workflow.db import make_engine
 from ied_workflow.workflow import Workflow
 
 
@@ -16,7 +18,6 @@ def enqueue_dispatch() -> None:
 
 @lru_cache(maxsize=1)
 def workflow() -> Workflow:
-    """One engine per worker process; outbox writes trigger an immediate dispatch."""
-    wf = Workflow.from_settings()
-    wf.on_outbox_write = enqueue_dispatch
-    return wf
+    """One engine per worker process; a commit that records an alert enqueues a dispatch."""
+    settings = get_settings()
+    return Workflow(make_engine(settings.database_url), settings, dispatch_soon=enqueue_dispatch)

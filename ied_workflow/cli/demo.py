@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from rich.rule import Rule
@@ -13,10 +13,8 @@ from sqlalchemy import select
 from config.settings import Settings
 from ied_workflow import db, tables
 from ied_workflow.cli.output import console, counts_table, follow_up_line, follow_up_table, say
-from ied_workflow.dispatch import dispatch
 from ied_workflow.domain import Outcome, Satisfaction
 from ied_workflow.errors import IedWorkflowError
-from ied_workflow.notify.channels import channels_from_settings
 from ied_workflow.queries import Filter
 from ied_workflow.workflow import Workflow
 
@@ -32,7 +30,7 @@ def run_demo(path: str | None) -> None:
         db.upgrade(url)
         settings = Settings(database_url=url, _env_file=None)  # type: ignore[call-arg]
         workflow = Workflow.from_settings(settings)
-        _walk(workflow, datetime.now(UTC))
+        _walk(workflow, workflow.now())
         workflow.engine.dispose()
 
 
@@ -98,7 +96,7 @@ def _walk(wf: Workflow, now: datetime) -> None:
         f"scan wrote {scanned.alerts_written} alert(s); a second scan wrote "
         f"{wf.scan_overdue(now).alerts_written}"
     )
-    sent = dispatch(wf, channels_from_settings(wf.settings), datetime.now(UTC))
+    sent = wf.dispatch()
     say(
         f"dispatched {sum(sent.messages.values())} message(s) for "
         f"{sum(sent.sent.values())} alert(s), the closed-with-issue one included"
@@ -106,8 +104,8 @@ def _walk(wf: Workflow, now: datetime) -> None:
 
 
 def _leads(wf: Workflow) -> list[tuple[object, ...]]:
-    with wf.engine.connect() as conn:
-        return [tuple(row) for row in conn.execute(select(tables.leads).order_by("id"))]
+    query = select(tables.leads).order_by("id")
+    return wf.run(lambda uow: [tuple(row) for row in uow.conn.execute(query)])
 
 
 def _step(title: str) -> None:

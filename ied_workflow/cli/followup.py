@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import typer
 
 from ied_workflow import validation
@@ -144,7 +142,7 @@ def list_(
         open_issue=open_issue,
         installer_id=installer,
     )
-    instant = when(now, "--now") or datetime.now(UTC)
+    instant = when(now, "--now")
     wf = workflow()
     rows = wf.find(where, instant, limit=limit)
     if as_json:

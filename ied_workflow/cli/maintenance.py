@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from config.settings import get_settings
-from ied_workflow import audit, db
+from ied_workflow import db
 from ied_workflow.cli.common import JSON, workflow
 from ied_workflow.cli.output import emit_json, say
 
@@ -25,8 +25,7 @@ audit_app = typer.Typer(help="Audit trail checks.", no_args_is_help=True)
 @audit_app.command("verify")
 def verify(as_json: bool = JSON) -> None:
     """Rebuild every follow-up from its events and contact attempts; exit 3 on any mismatch."""
-    wf = workflow()
-    mismatches = wf.transaction(lambda c: list(audit.verify(c)))
+    mismatches = workflow().audit()
     if as_json:
         emit_json({"mismatches": mismatches, "ok": not mismatches})
     else:

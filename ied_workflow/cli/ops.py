@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from enum import StrEnum
 
 import typer
@@ -10,16 +9,15 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from ied_workflow import outbox
+from ied_workflow.alerts import deliveries
+from ied_workflow.alerts.channels import channel_by_name
+from ied_workflow.alerts.message import Kind, Message
 from ied_workflow.cli.common import JSON, when, workflow
 from ied_workflow.cli.output import console, emit_json, say
-from ied_workflow.dispatch import dispatch
 from ied_workflow.errors import ValidationError
-from ied_workflow.notify.channels import channel_by_name, channels_from_settings
-from ied_workflow.notify.message import Kind, Message
 
 scan_app = typer.Typer(help="Scans the scheduler runs.", no_args_is_help=True)
-notifications_app = typer.Typer(help="The notification outbox.", no_args_is_help=True)
+notifications_app = typer.Typer(help="Alerts and their delivery per channel.", no_args_is_help=True)
 tasks_app = typer.Typer(help="Celery tasks, sent by name through the broker.", no_args_is_help=True)
 notify_app = typer.Typer(help="Check a notification channel.", no_args_is_help=True)
 
@@ -32,10 +30,10 @@ TASK_NAMES = (
 NOW = typer.Option(None, "--now", help="Act as if it were this instant (ISO 8601).")
 
 
-class OutboxStatus(StrEnum):
-    PENDING = outbox.PENDING
-    SENT = outbox.SENT
-    FAILED = outbox.FAILED
+class DeliveryStatus(StrEnum):
+    PENDING = deliveries.PENDING
+    SENT = deliveries.SENT
+    FAILED = deliveries.FAILED
 
 
 class ChannelName(StrEnum):
@@ -44,22 +42,17 @@ class ChannelName(StrEnum):
     CONSOLE = "console"
 
 
-def _now(value: str | None) -> datetime:
-    return when(value, "--now") or datetime.now(UTC)
-
-
 @scan_app.command("overdue")
 def scan_overdue(now: str | None = NOW, as_json: bool = JSON) -> None:
-    """Write an outbox alert for every follow-up overdue now (in-process, idempotent)."""
-    result = workflow().scan_overdue(_now(now))
+    """Record an alert for every follow-up overdue now (in-process, idempotent)."""
+    result = workflow().scan_overdue(when(now, "--now"))
     emit_json(result) if as_json else say(f"overdue alerts written: {result.alerts_written}")
 
 
 @notifications_app.command("dispatch")
 def dispatch_now(now: str | None = NOW, as_json: bool = JSON) -> None:
-    """Send pending alerts now, in this process, on the configured channels."""
-    wf = workflow()
-    result = dispatch(wf, channels_from_settings(wf.settings), _now(now))
+    """Send pending alerts now, in this process, on the channels configured here."""
+    result = workflow().dispatch(now=when(now, "--now"))
     if as_json:
         emit_json(result)
     else:
@@ -71,13 +64,14 @@ def dispatch_now(now: str | None = NOW, as_json: bool = JSON) -> None:
 
 @notifications_app.command("list")
 def list_notifications(
-    status: OutboxStatus | None = typer.Option(None, "--status"),
+    status: DeliveryStatus | None = typer.Option(None, "--status"),
     limit: int = typer.Option(100, "--limit", min=1, max=10_000),
     as_json: bool = JSON,
 ) -> None:
-    """Outbox rows, newest first."""
-    wanted = None if status is None else status.value
-    rows = workflow().transaction(lambda c: outbox.find(c, wanted, limit=limit))
+    """Deliveries (one per alert and channel), newest first; then alerts no channel took yet."""
+    wf = workflow()
+    rows = wf.notifications(None if status is None else status.value, limit=limit)
+    waiting = wf.undelivered_alerts(limit=limit) if status in (None, DeliveryStatus.PENDING) else []
     if as_json:
         emit_json(rows)
         return
@@ -95,12 +89,14 @@ def list_notifications(
             Text(row["last_error"] or "-"),
         )
     console.print(table)
+    if waiting:
+        say(f"{len(waiting)} alert(s) not yet taken by any channel: the next dispatch sends them")
 
 
 @notifications_app.command("retry")
 def retry(notification_id: int) -> None:
     """Put a failed notification back in line for delivery."""
-    workflow().transaction(lambda c: outbox.retry(c, notification_id, datetime.now(UTC)))
+    workflow().retry_notification(notification_id)
     say(f"notification {notification_id} is pending again")
 
 
@@ -111,11 +107,9 @@ def send_task(name: str, now: str | None = NOW) -> None:
         raise ValidationError(f"unknown task {name!r}; known: {', '.join(TASK_NAMES)}")
     from config.celery_app import app  # the one command that talks to the broker
 
-    kwargs = (
-        {}
-        if now is None or name == "ied.notify_closed_with_issue"
-        else {"now": _now(now).isoformat()}
-    )
+    instant = when(now, "--now")
+    takes_now = instant is not None and name != "ied.notify_closed_with_issue"
+    kwargs = {"now": instant.isoformat()} if takes_now and instant else {}
     result = app.send_task(name, kwargs=kwargs)
     say(f"sent {name} as task {result.id}")
 
@@ -123,10 +117,9 @@ def send_task(name: str, now: str | None = NOW) -> None:
 @notify_app.command("test")
 def notify_test(channel: ChannelName = typer.Option(..., "--channel")) -> None:
     """Send a test message through one channel, to check its configuration."""
-    settings = workflow().settings
-    message = Message(
-        kind=Kind.TEST, key=f"test-{datetime.now(UTC):%Y%m%d%H%M%S}", now=datetime.now(UTC)
-    )
-    with channel_by_name(settings, channel.value).open() as sender:
+    wf = workflow()
+    now = wf.now()
+    message = Message(kind=Kind.TEST, key=f"test-{now:%Y%m%d%H%M%S}", now=now)
+    with channel_by_name(wf.settings, channel.value).open() as sender:
         sender.send(message)
     say(f"test message sent on {channel.value}")

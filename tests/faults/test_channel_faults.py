@@ -17,11 +17,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from ied_workflow.dispatch import DispatchResult, dispatch
 from sqlalchemy import Engine
 
-from ied_workflow.dispatch import DispatchResult, dispatch
+from ied_workflow.alerts.channels import Channel, EmailChannel, SlackChannel, channels_from_settings
 from ied_workflow.domain import FollowUp
-from ied_workflow.notify.channels import Channel, EmailChannel, SlackChannel, channels_from_settings
 from ied_workflow.workflow import Workflow
 from tests.cli.conftest import Cli
 from tests.conftest import NOW, make_settings

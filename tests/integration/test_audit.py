@@ -14,7 +14,7 @@ from tests.integration.test_contract import OPEN_ISSUE, SATISFIED, delivered, re
 
 
 def mismatches(workflow: Workflow) -> list[audit.Mismatch]:
-    return workflow.transaction(lambda c: list(audit.verify(c)))
+    return workflow.audit()
 
 
 def full_lives(workflow: Workflow) -> None:

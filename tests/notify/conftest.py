@@ -23,7 +23,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from ied_workflow.notify.message import AlertItem, Kind, Message
+from ied_workflow.alerts.message import AlertItem, Kind, Message
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 SECRET_PATH = "/services/T000/B000/SECRETsecret"

@@ -10,15 +10,15 @@ from typing import Any
 import pytest
 
 from config.settings import Settings
-from ied_workflow.errors import ValidationError
-from ied_workflow.notify.channels import (
+from ied_workflow.alerts.channels import (
     ConsoleChannel,
     EmailChannel,
     SlackChannel,
     channel_by_name,
     channels_from_settings,
 )
-from ied_workflow.notify.message import Kind, Message
+from ied_workflow.alerts.message import Kind, Message
+from ied_workflow.errors import ValidationError
 
 MakeMessage = Callable[..., Message]
 WEBHOOK = "https://hooks.slack.com/services/T000/B000/SECRETsecret"

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from ied_workflow.alerts.channels import EmailChannel
+from ied_workflow.alerts.message import Kind, Message
 from ied_workflow.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
-from ied_workflow.notify.channels import EmailChannel
-from ied_workflow.notify.message import Kind, Message
 
 MakeMessage = Callable[..., Message]
 OPS = ["ops@ied.example", "lead@ied.example"]

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ied_workflow.notify.message import AlertItem, Kind, Message
-from ied_workflow.notify.render import (
+from ied_workflow.alerts.message import AlertItem, Kind, Message
+from ied_workflow.alerts.render import (
     email_message,
     html,
     humanise,

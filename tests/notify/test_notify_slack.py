@@ -11,9 +11,9 @@ from email.utils import format_datetime
 
 import pytest
 
+from ied_workflow.alerts.channels import SlackChannel
+from ied_workflow.alerts.message import Message
 from ied_workflow.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
-from ied_workflow.notify.channels import SlackChannel
-from ied_workflow.notify.message import Message
 
 MakeMessage = Callable[..., Message]
 

@@ -40,10 +40,10 @@ from hypothesis import settings as budget
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
+from ied_workflow.alerts.message import AlertItem, Kind, Message
+from ied_workflow.alerts.render import clean, email_message, slack_payload
 from ied_workflow.domain import FollowUp, Outcome, Satisfaction
 from ied_workflow.errors import IedWorkflowError, NotFound, ValidationError
-from ied_workflow.notify.message import AlertItem, Kind, Message
-from ied_workflow.notify.render import clean, email_message, slack_payload
 from ied_workflow.workflow import Workflow
 from tests.cli.conftest import Cli, Run
 from tests.conftest import NOW, OPS, snapshot

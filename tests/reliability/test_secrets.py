@@ -25,11 +25,10 @@ from aiosmtpd.smtp import AuthResult, Envelope, Session
 from sqlalchemy import Engine
 
 from config.settings import Settings, get_settings
-from ied_workflow.dispatch import dispatch
+from ied_workflow.alerts.channels import channel_by_name, channels_from_settings
+from ied_workflow.alerts.message import Kind, Message
 from ied_workflow.domain import Outcome, Satisfaction
 from ied_workflow.errors import DeliveryError
-from ied_workflow.notify.channels import channel_by_name, channels_from_settings
-from ied_workflow.notify.message import Kind, Message
 from ied_workflow.workflow import Workflow
 from tests.cli.conftest import Cli, Run
 from tests.notify.conftest import FakeSlack, SmtpFactory
@@ -225,7 +224,7 @@ def test_malformed_webhook_url_fails_the_alerts_instead_of_crashing_dispatch(
     closed_with_issue(wf, "L-1")
     # When the dispatcher runs, Then the row ends failed with a secret-free error
     try:
-        result = dispatch(wf, channels_from_settings(settings), datetime.now(UTC))
+        result = wf.dispatch()
     except Exception as error:
         seen.error("dispatch", error)
         pytest.fail(f"dispatch raised {type(error).__name__}: {error}")
@@ -360,7 +359,7 @@ def test_dispatch_failures_outbox_rows_and_listings_never_hold_a_secret(
     for row in failed:
         assert seen.run(cli, "notifications", "retry", str(row["id"])).code == 0
     slack.reply(500, f"oops {hook(slack)}")
-    result = dispatch(wf, channels_from_settings(settings), datetime.now(UTC))
+    result = wf.dispatch()
     seen.add("dispatch result", result)
     # and through the Celery task (called in-process, as a worker would run it)
     runtime.workflow.cache_clear()
@@ -371,7 +370,7 @@ def test_dispatch_failures_outbox_rows_and_listings_never_hold_a_secret(
     # Then the failures were recorded, redacted (the servers did quote the secrets back) ...
     with engine.connect() as conn:
         rows = read_all(conn)
-    outbox = rows["notifications"]
+    outbox = rows["deliveries"]
     assert len(failed) == len(outbox) == 4
     redacted = {row["channel"] for row in outbox if "<redacted>" in (row["last_error"] or "")}
     assert redacted == {"slack", "email"}, outbox

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from ied_workflow.dispatch import dispatch
-from ied_workflow.notify.channels import channels_from_settings
+
+from ied_workflow.alerts.channels import channels_from_settings
 from ied_workflow.workflow import Workflow
 from tests.conftest import make_settings
 from tests.fakes import SlackWebhook

@@ -1,27 +1,31 @@
-"""The outbox dispatcher: claim pending alerts, send one message per kind, record the result.
+"""The dispatcher: fan alerts out to its channels, claim, send one message per kind, record.
 
-Claims and results are short transactions of their own; nothing is sent while a
-transaction is open. A dispatcher that dies between claim and result leaves rows
-whose lease runs out, and the next run sends them again (at least once).
+Fan-out with claim, and each batch's results, are short units of work of their own;
+nothing is sent while a transaction is open. A dispatcher that dies between claim and
+result leaves deliveries whose lease runs out, and the next run sends them again (at
+least once). Every instant comes from the database's clock, so dispatchers on hosts
+whose clocks disagree still agree on leases and next attempts.
 """
 
 from __future__ import annotations
 
 import hashlib
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import select
 
-from ied_workflow import outbox
+from config.settings import Settings
 from ied_workflow import tables as t
+from ied_workflow.alerts import deliveries
+from ied_workflow.alerts.channels import Channel, Sender
+from ied_workflow.alerts.message import AlertItem, Kind, Message
 from ied_workflow.errors import PermanentDeliveryError, TransientDeliveryError
-from ied_workflow.notify.channels import Channel, Sender
-from ied_workflow.notify.message import AlertItem, Kind, Message
-from ied_workflow.workflow import Workflow
+from ied_workflow.unit_of_work import Database, UnitOfWork
+
+Outcome = tuple[list[dict[str, Any]], Exception | None]
 
 
 @dataclass
@@ -38,47 +42,50 @@ class DispatchResult:
 
 
 def dispatch(
-    workflow: Workflow, channels: Mapping[str, Channel], now: datetime, *, max_batches: int = 100
+    db: Database,
+    channels: Mapping[str, Channel],
+    settings: Settings,
+    *,
+    now: datetime | None = None,
+    max_batches: int = 100,
 ) -> DispatchResult:
-    """Send every due pending alert of each channel, batch by batch.
-
-    `now` is when the run starts; the clock then moves on with real time, so a batch
-    claimed late in a long run gets a full lease instead of one already expired.
-    """
+    """Send every due pending alert on each of `channels`, batch by batch."""
     result = DispatchResult()
-    started = time.monotonic()
-
-    def clock() -> datetime:
-        return now + timedelta(seconds=time.monotonic() - started)
-
     for name, channel in channels.items():
+        fan_out = True
         for _ in range(max_batches):
-            if not _one_batch(workflow, name, channel, clock, result):
+            if not _one_batch(db, name, channel, settings, result, now=now, fan_out=fan_out):
                 break
+            fan_out = False
     return result
 
 
 def _one_batch(
-    workflow: Workflow,
+    db: Database,
     name: str,
     channel: Channel,
-    clock: Callable[[], datetime],
+    settings: Settings,
     result: DispatchResult,
+    *,
+    now: datetime | None,
+    fan_out: bool,
 ) -> bool:
-    s = workflow.settings
-    lease = timedelta(seconds=s.notify_lease_seconds)
-    claimed_at = clock()
-    claimed = workflow.transaction(
-        lambda c: _claim_with_items(c, name, claimed_at, s.notify_batch_size, lease)
-    )
-    if not claimed:
+    """Claim, send and record one batch; False when there was nothing or the channel failed."""
+
+    def claim(uow: UnitOfWork) -> tuple[list[dict[str, Any]], dict[int, AlertItem], datetime]:
+        if fan_out:
+            deliveries.fan_out(uow, name, backlog=timedelta(hours=settings.alert_backlog_hours))
+        lease = timedelta(seconds=settings.notify_lease_seconds)
+        rows = deliveries.claim(uow, name, limit=settings.notify_batch_size, lease=lease)
+        return rows, _alert_items(uow, rows), uow.now
+
+    rows, items, claimed_at = db.run(claim, now=now)
+    if not rows:
         return False
-    groups = _group(claimed[0])
-    outcomes = _send(channel, groups, claimed[1], claimed_at)
-    finished_at = clock()
-    workflow.transaction(lambda c: _record(c, outcomes, finished_at, s.notify_max_attempts))
+    outcomes = _send(channel, _group(rows), items, claimed_at)
+    db.run(lambda uow: _record(uow, outcomes, settings.notify_max_attempts), now=now)
     transient = False
-    for rows, error in outcomes:
+    for sent_rows, error in outcomes:
         transient = transient or isinstance(error, TransientDeliveryError)
         outcome = (
             result.sent
@@ -87,23 +94,17 @@ def _one_batch(
             if isinstance(error, PermanentDeliveryError)
             else result.retrying
         )
-        result.count(outcome, name, len(rows))
+        result.count(outcome, name, len(sent_rows))
         if error is None:
             result.count(result.messages, name, 1)
     return not transient  # after a transient failure, this run leaves the channel alone
 
 
-def _claim_with_items(
-    conn: Connection, channel: str, now: datetime, limit: int, lease: timedelta
-) -> tuple[list[dict[str, Any]], dict[int, AlertItem]] | None:
-    rows = outbox.claim(conn, channel, now, limit=limit, lease=lease)
-    if not rows:
-        return None
+def _alert_items(uow: UnitOfWork, rows: Sequence[dict[str, Any]]) -> dict[int, AlertItem]:
+    """The follow-ups the claimed alerts are about, as the alerts show them."""
     ids = {row["follow_up_id"] for row in rows if row["follow_up_id"] is not None}
-    return rows, _alert_items(conn, ids)
-
-
-def _alert_items(conn: Connection, follow_up_ids: set[int]) -> dict[int, AlertItem]:
+    if not ids:
+        return {}
     fu = t.follow_ups.c
     query = select(
         fu.id,
@@ -115,8 +116,7 @@ def _alert_items(conn: Connection, follow_up_ids: set[int]) -> dict[int, AlertIt
         fu.last_contact_outcome,
         fu.issue_summary,
     )
-    rows = conn.execute(query.where(fu.id.in_(follow_up_ids)))
-    return {row.id: AlertItem.of(row) for row in rows}
+    return {row.id: AlertItem.of(row) for row in uow.conn.execute(query.where(fu.id.in_(ids)))}
 
 
 def _group(rows: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -124,9 +124,6 @@ def _group(rows: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     for row in rows:
         groups.setdefault(row["kind"], []).append(row)
     return groups
-
-
-Outcome = tuple[list[dict[str, Any]], Exception | None]
 
 
 def _send(
@@ -172,7 +169,7 @@ def _send_group(
 def message_for(
     kind: str, rows: Sequence[dict[str, Any]], items: Mapping[int, AlertItem], now: datetime
 ) -> Message:
-    """The message for a group of outbox rows; its key is stable for the same rows."""
+    """The message for a group of deliveries; its key is stable for the same deliveries."""
     ids = sorted(row["id"] for row in rows)
     digest = hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()[:16]
     follow_ups = dict.fromkeys(row["follow_up_id"] for row in rows if row["follow_up_id"])
@@ -189,18 +186,16 @@ def message_for(
     )
 
 
-def _record(conn: Connection, outcomes: list[Outcome], now: datetime, max_attempts: int) -> None:
+def _record(uow: UnitOfWork, outcomes: list[Outcome], max_attempts: int) -> None:
     for rows, error in outcomes:
         if error is None:
-            outbox.mark_sent(conn, [row["id"] for row in rows], now)
+            deliveries.mark_sent(uow, [row["id"] for row in rows])
             continue
-        retry_after = getattr(error, "retry_after", None)
-        outbox.mark_failed(
-            conn,
+        deliveries.mark_failed(
+            uow,
             rows,
             f"{type(error).__name__}: {error}",
-            now,
             permanent=isinstance(error, PermanentDeliveryError),
             max_attempts=max_attempts,
-            retry_after=retry_after,
+            retry_after=getattr(error, "retry_after", None),
         )

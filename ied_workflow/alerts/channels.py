@@ -15,11 +15,11 @@ from datetime import UTC, tzinfo
 from typing import Protocol, TextIO
 
 from config.settings import Settings
+from ied_workflow.alerts.message import Message
+from ied_workflow.alerts.render import plain_text
+from ied_workflow.alerts.slack import SlackChannel
+from ied_workflow.alerts.smtp import EmailChannel
 from ied_workflow.errors import TransientDeliveryError, ValidationError
-from ied_workflow.notify.message import Message
-from ied_workflow.notify.render import plain_text
-from ied_workflow.notify.slack import SlackChannel
-from ied_workflow.notify.smtp import EmailChannel
 
 __all__ = [
     "Channel",

@@ -11,10 +11,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, tzinfo
 
+from ied_workflow.alerts.message import Message
+from ied_workflow.alerts.redact import Redactor
+from ied_workflow.alerts.render import email_message
 from ied_workflow.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
-from ied_workflow.notify.message import Message
-from ied_workflow.notify.redact import Redactor
-from ied_workflow.notify.render import email_message
 
 
 class EmailChannel:

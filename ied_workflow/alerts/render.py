@@ -17,7 +17,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from ied_workflow.notify.message import AlertItem, Kind, Message
+from ied_workflow.alerts.message import AlertItem, Kind, Message
 
 SLACK_LISTED = 20  # Slack allows 50 blocks a message; 20 items stay readable
 EMAIL_LISTED = 200  # an email can list more, but 10,000 lines help nobody
@@ -35,7 +35,7 @@ _UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _NEWLINES = re.compile(r"\r\n|[\r\u2028\u2029]")
 _DOT_ATOM = re.compile(r"[A-Za-z0-9_+=-]+(?:\.[A-Za-z0-9_+=-]+)*")
 _ENV = Environment(
-    loader=PackageLoader("ied_workflow.notify", "templates"),
+    loader=PackageLoader("ied_workflow.alerts", "templates"),
     autoescape=select_autoescape(
         enabled_extensions=("html.j2",), disabled_extensions=("txt.j2",), default=True
     ),

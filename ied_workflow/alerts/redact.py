@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
-from ied_workflow.notify.render import one_line
+from ied_workflow.alerts.render import one_line
 
 DETAIL_MAX = 200  # characters of a server's answer kept in an error message
 

@@ -20,14 +20,14 @@ from urllib.error import URLError
 from slack_sdk.errors import SlackRequestError
 from slack_sdk.webhook import WebhookClient
 
+from ied_workflow.alerts.message import Message
+from ied_workflow.alerts.redact import Redactor
+from ied_workflow.alerts.render import slack_payload
 from ied_workflow.errors import PermanentDeliveryError, TransientDeliveryError
-from ied_workflow.notify.message import Message
-from ied_workflow.notify.redact import Redactor
-from ied_workflow.notify.render import slack_payload
 
 # slack_sdk logs the webhook URL at debug level and errors at error level; a logger
 # outside the logging tree, disabled, keeps the URL away from every handler.
-_SILENT = logging.Logger("ied_workflow.notify.slack_sdk", logging.CRITICAL + 1)
+_SILENT = logging.Logger("ied_workflow.alerts.slack_sdk", logging.CRITICAL + 1)
 _SILENT.disabled = True
 
 

@@ -1,0 +1,180 @@
+"""Each alert's delivery on each channel: pending, then sent or failed, with a lease.
+
+The dispatcher fans alerts out to the channels it is configured with when it runs,
+so an alert recorded by a process without Slack settings is still posted by one that
+has them. A channel met for the first time takes only the alerts of the last
+`backlog` before that moment; older ones are skipped on it (the digest summarises
+what is still open, and an overdue follow-up's next reminder reaches it anyway).
+A channel already in use takes every alert, however long the dispatcher was down.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import String, bindparam, exists, literal, or_, select, update
+
+from ied_workflow import tables as t
+from ied_workflow.alerts.record import inserted
+from ied_workflow.errors import NotFound, RuleViolation
+from ied_workflow.repository import upsert_insert
+from ied_workflow.unit_of_work import UnitOfWork
+
+PENDING, SENT, FAILED = "pending", "sent", "failed"
+STATUSES = (PENDING, SENT, FAILED)
+a, d = t.alerts.c, t.deliveries.c
+MAX_BACKOFF = timedelta(hours=1)
+# Fan-out looks again at alerts this much older than its last look: an alert carries
+# its transaction's start time, and may commit up to a task time limit later.
+FAN_OUT_OVERLAP = timedelta(hours=1)
+
+
+def fan_out(uow: UnitOfWork, channel: str, *, backlog: timedelta) -> int:
+    """Make a pending delivery on `channel` for each recent alert without one."""
+    since = _fan_out_since(uow, channel, backlog)
+    has_delivery = exists().where(d.alert_id == a.id, d.channel == channel)
+    source = select(
+        a.id, literal(channel, String), literal(PENDING, String), literal(0), _now(uow)
+    ).where(a.created_at >= since, ~has_delivery)
+    columns = ["alert_id", "channel", "status", "attempts", "next_attempt_at"]
+    written = inserted(uow.conn, upsert_insert(uow.conn, t.deliveries).from_select(columns, source))
+    marks = t.channels.c
+    uow.conn.execute(update(t.channels).where(marks.name == channel).values(fanned_out_at=uow.now))
+    return written
+
+
+def _fan_out_since(uow: UnitOfWork, channel: str, backlog: timedelta) -> datetime:
+    """From when this channel's fan-out must look; records a channel met for the first time."""
+    marks = t.channels.c
+    first = {"name": channel, "first_used_at": uow.now, "fanned_out_at": None}
+    inserted(uow.conn, upsert_insert(uow.conn, t.channels).values(first))
+    row = uow.conn.execute(select(t.channels).where(marks.name == channel)).one()
+    since = row.first_used_at - backlog
+    if row.fanned_out_at is not None:
+        since = max(since, row.fanned_out_at - FAN_OUT_OVERLAP)
+    return since
+
+
+def _now(uow: UnitOfWork) -> Any:
+    return literal(uow.now, t.UTCDateTime())
+
+
+def claim(uow: UnitOfWork, channel: str, *, limit: int, lease: timedelta) -> list[dict[str, Any]]:
+    """Lease up to `limit` due pending deliveries of `channel`, with their alerts.
+
+    Other dispatchers skip the leased rows until the lease ends or a result is written.
+    """
+    now = uow.now
+    due = (
+        select(d.id)
+        .where(d.status == PENDING, d.channel == channel, d.next_attempt_at <= now)
+        .where(or_(d.claimed_until.is_(None), d.claimed_until < now))
+        .order_by(d.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    claimed = (
+        update(t.deliveries)
+        .where(d.id.in_(due.scalar_subquery()))
+        .values(claimed_until=now + lease, attempts=d.attempts + 1)
+        .returning(d.id)
+    )
+    ids = list(uow.conn.execute(claimed).scalars())
+    if not ids:
+        return []
+    return [dict(row._mapping) for row in uow.conn.execute(_with_alerts().where(d.id.in_(ids)))]
+
+
+def _with_alerts() -> Any:
+    """Deliveries joined with what their alert says, oldest first."""
+    return (
+        select(
+            *t.deliveries.c,
+            a.kind,
+            a.follow_up_id,
+            a.episode_key,
+            a.payload,
+            a.created_at,
+        )
+        .select_from(t.deliveries.join(t.alerts, a.id == d.alert_id))
+        .order_by(d.id)
+    )
+
+
+def mark_sent(uow: UnitOfWork, ids: Sequence[int]) -> None:
+    uow.conn.execute(
+        update(t.deliveries)
+        .where(d.id.in_(ids))
+        .values(status=SENT, sent_at=uow.now, claimed_until=None, last_error=None)
+    )
+
+
+def mark_failed(
+    uow: UnitOfWork,
+    rows: Sequence[dict[str, Any]],
+    error: str,
+    *,
+    permanent: bool,
+    max_attempts: int,
+    retry_after: float | None = None,
+) -> None:
+    """Give up on deliveries (permanent, or out of attempts) or schedule their next attempt."""
+    results = [
+        {
+            "delivery_id": row["id"],
+            "new_status": FAILED if permanent or row["attempts"] >= max_attempts else PENDING,
+            "next_at": uow.now + _backoff(row["attempts"], retry_after),
+            "error": error[:2000],
+        }
+        for row in rows
+    ]
+    uow.conn.execute(
+        update(t.deliveries)
+        .where(d.id == bindparam("delivery_id"))
+        .values(
+            status=bindparam("new_status"),
+            next_attempt_at=bindparam("next_at"),
+            last_error=bindparam("error"),
+            claimed_until=None,
+        ),
+        results,
+    )
+
+
+def _backoff(attempts: int, retry_after: float | None) -> timedelta:
+    """Exponential backoff with full jitter, at least the channel's Retry-After."""
+    ceiling = min(MAX_BACKOFF.total_seconds(), 5 * 2 ** max(0, attempts - 1))
+    wait = random.uniform(ceiling / 2, ceiling)
+    return timedelta(seconds=max(wait, retry_after or 0))
+
+
+def find(uow: UnitOfWork, status: str | None, *, limit: int = 100) -> list[dict[str, Any]]:
+    """Deliveries with their alerts, newest first, optionally of one status."""
+    query = _with_alerts().order_by(None).order_by(d.id.desc()).limit(limit)
+    if status is not None:
+        query = query.where(d.status == status)
+    return [dict(row._mapping) for row in uow.conn.execute(query)]
+
+
+def undelivered(uow: UnitOfWork, *, limit: int = 100) -> list[dict[str, Any]]:
+    """Alerts no channel has taken yet (no dispatcher has run since they were recorded)."""
+    no_delivery = ~exists().where(d.alert_id == a.id)
+    query = select(t.alerts).where(no_delivery).order_by(a.id.desc()).limit(limit)
+    return [dict(row._mapping) for row in uow.conn.execute(query)]
+
+
+def retry(uow: UnitOfWork, delivery_id: int) -> None:
+    """Put a failed (or pending) delivery back in line for an immediate attempt."""
+    result = uow.conn.execute(
+        update(t.deliveries)
+        .where(d.id == delivery_id, d.status != SENT)
+        .values(status=PENDING, attempts=0, next_attempt_at=uow.now, claimed_until=None)
+    )
+    if result.rowcount != 1:
+        status = uow.conn.execute(select(d.status).where(d.id == delivery_id)).scalar()
+        if status is None:
+            raise NotFound(f"notification {delivery_id} not found")
+        raise RuleViolation(f"notification {delivery_id} was already sent")

@@ -1,1 +1,0 @@
-"""Rendering and delivery of alerts to operations: Slack, email, console."""

@@ -1,0 +1,109 @@
+"""The unit of work: one transaction, its clock reading, and what runs after COMMIT.
+
+A use case receives a `UnitOfWork`, writes through `uow.conn`, reads the time from
+`uow.now`, and registers follow-on work (ask a worker to dispatch the alert it wrote)
+with `uow.after_commit`. `Database.run` opens the transaction, retries lost races,
+commits, and only then runs what was registered: nothing is announced that did not
+happen, and nothing is committed inside a callback.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import TypeVar
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
+
+from ied_workflow.clock import Clock, DatabaseClock, FixedClock
+from ied_workflow.errors import ConcurrentModification
+
+R = TypeVar("R")
+ATTEMPTS = 5  # a lost optimistic-lock race or a deadlock is retried this many times
+log = logging.getLogger(__name__)
+
+
+def _nothing() -> None:
+    """The default follow-on of a written alert: the periodic dispatch will find it."""
+
+
+class UnitOfWork:
+    """One transaction on `conn`; `now` is read from the clock once, when first asked."""
+
+    def __init__(
+        self, conn: Connection, clock: Clock, dispatch_soon: Callable[[], None] = _nothing
+    ) -> None:
+        self.conn = conn
+        self.dispatch_soon = dispatch_soon
+        self._clock = clock
+        self._now: datetime | None = None
+        self._after_commit: list[Callable[[], None]] = []
+
+    @property
+    def now(self) -> datetime:
+        """The transaction's instant: every decision and timestamp in it uses this one."""
+        if self._now is None:
+            self._now = self._clock.now(self.conn)
+        return self._now
+
+    def after_commit(self, action: Callable[[], None]) -> None:
+        """Run `action` once the transaction has committed (once, however often asked)."""
+        if action not in self._after_commit:
+            self._after_commit.append(action)
+
+    def committed(self) -> None:
+        """Run the registered actions; a failing one is logged, the commit stands."""
+        for action in self._after_commit:
+            try:
+                action()
+            except Exception:  # a lost hint is caught up by the periodic dispatch
+                log.warning("after-commit action %s failed", getattr(action, "__name__", action))
+
+
+class Database:
+    """Runs units of work on one engine with one clock."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Clock | None = None,
+        dispatch_soon: Callable[[], None] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.clock: Clock = clock or DatabaseClock()
+        self.dispatch_soon = dispatch_soon or _nothing
+
+    def run(self, work: Callable[[UnitOfWork], R], *, now: datetime | None = None) -> R:
+        """Run `work` in one transaction, retrying lost races; then the after-commit actions.
+
+        `now` fixes the clock for this call. A connection lost before COMMIT rolled
+        everything back, so the work runs again on a fresh connection (this replaces a
+        ping per checkout); one lost during COMMIT may have committed, so it is raised.
+        """
+        clock = self.clock if now is None else FixedClock(now)
+        for attempt in range(1, ATTEMPTS + 1):
+            committing = False
+            try:
+                with self.engine.connect() as conn, conn.begin():
+                    uow = UnitOfWork(conn, clock, self.dispatch_soon)
+                    result = work(uow)
+                    committing = True
+                uow.committed()
+                return result
+            except ConcurrentModification:
+                if attempt == ATTEMPTS:
+                    raise
+            except DBAPIError as exc:
+                if attempt == ATTEMPTS or not _is_retryable(exc, committing):
+                    raise
+        raise AssertionError("unreachable")
+
+
+def _is_retryable(exc: DBAPIError, committing: bool) -> bool:
+    """Deadlocks, serialisation failures, SQLite lock timeouts; lost connections before COMMIT."""
+    code = getattr(exc.orig, "sqlstate", None)
+    if code in ("40001", "40P01") or "database is locked" in str(exc.orig):
+        return True
+    return exc.connection_invalidated and not committing
