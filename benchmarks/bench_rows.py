@@ -54,7 +54,12 @@ def _row(fid: int, tag: str, status: str, due: Any, started: Any) -> tuple[Any, 
 def remove_bench_rows(url: str, size: int) -> None:
     """Delete every row a benchmark added (ids above the data set's `size`)."""
     with psycopg.connect(libpq_url(url)) as conn:
-        for table in ("notifications", "overdue_alerts", "events", "contact_attempts"):
+        conn.execute(
+            "DELETE FROM deliveries WHERE alert_id IN "
+            "(SELECT id FROM alerts WHERE follow_up_id > %s)",
+            (size,),
+        )
+        for table in ("alerts", "overdue_alerts", "events", "contact_attempts"):
             conn.execute(f"DELETE FROM {table} WHERE follow_up_id > %s", (size,))  # fixed names
         conn.execute("DELETE FROM follow_ups WHERE id > %s", (size,))
         conn.execute("DELETE FROM leads WHERE id LIKE %s", (f"{BENCH_LEADS}%",))

@@ -1,9 +1,12 @@
-"""Dispatch of the overdue alerts through the outbox to a local Slack and SMTP sink.
+"""Dispatch of the overdue alerts, fanned out to a local Slack and SMTP sink.
 
-The product run is `ied_workflow.dispatch.dispatch` with the channels built from
-settings. The baseline claims the same rows in batches of the same size with raw SQL,
-sends one minimal message per batch (a small JSON post; a short email over one SMTP
-connection per batch) and marks the rows sent.
+The product run is `Workflow.dispatch` with the channels built from settings. The
+baseline does the same work with raw SQL, channel by channel: records the channel and
+fans the alerts out to it (one INSERT ... SELECT of a pending delivery for each alert
+without one on that channel), then claims the deliveries in batches of the same size
+with their alerts and follow-ups (the message's content), sends one minimal message
+per batch (a small JSON post; a short email over one SMTP connection per batch) and
+marks the batch sent.
 """
 
 from __future__ import annotations
@@ -13,49 +16,86 @@ import json
 import math
 import smtplib
 import time
-from typing import Any
+from collections.abc import Sequence
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from benchmarks.common import NOW, Figure, Goal, bench_settings
 from benchmarks.scan import Scanner
 from benchmarks.sinks import Sinks
-from ied_workflow.dispatch import dispatch
-from ied_workflow.alerts.channels import channels_from_settings
+from ied_workflow.alerts.channels import Channel, channels_from_settings
+from ied_workflow.alerts.deliveries import FAN_OUT_OVERLAP
 
+# A channel met for the first time takes the last `backlog` of alerts; a known one
+# takes everything since its last fan-out (less the overlap), as the product does.
+RECORD_CHANNEL = (
+    "INSERT INTO channels (name, first_used_at) VALUES (%(channel)s, %(now)s) "
+    "ON CONFLICT DO NOTHING"
+)
+FAN_OUT = """
+INSERT INTO deliveries (alert_id, channel, status, attempts, next_attempt_at)
+SELECT a.id, %(channel)s::varchar, 'pending', 0, %(now)s
+FROM alerts a
+WHERE a.created_at >= (
+    SELECT greatest(first_used_at - %(backlog)s,
+                    coalesce(fanned_out_at - %(overlap)s, first_used_at - %(backlog)s))
+    FROM channels WHERE name = %(channel)s::varchar)
+  AND NOT EXISTS (
+    SELECT 1 FROM deliveries d WHERE d.alert_id = a.id AND d.channel = %(channel)s::varchar)
+ON CONFLICT DO NOTHING
+"""
+FANNED_OUT = "UPDATE channels SET fanned_out_at = %(now)s WHERE name = %(channel)s"
 CLAIM = """
-UPDATE notifications SET claimed_until = %(until)s, attempts = attempts + 1
-WHERE id IN (
-  SELECT id FROM notifications
-  WHERE status = 'pending' AND channel = %(channel)s AND next_attempt_at <= %(now)s
-    AND (claimed_until IS NULL OR claimed_until < %(now)s)
-  ORDER BY id LIMIT %(limit)s FOR UPDATE SKIP LOCKED)
-RETURNING id, follow_up_id
+WITH claimed AS (
+  UPDATE deliveries SET claimed_until = %(until)s, attempts = attempts + 1
+  WHERE id IN (
+    SELECT id FROM deliveries
+    WHERE status = 'pending' AND channel = %(channel)s AND next_attempt_at <= %(now)s
+      AND (claimed_until IS NULL OR claimed_until < %(now)s)
+    ORDER BY id LIMIT %(limit)s FOR UPDATE SKIP LOCKED)
+  RETURNING id, alert_id
+)
+SELECT c.id, a.kind, f.lead_id, a.payload, f.installer_id, f.status, f.due_at,
+       f.contact_attempt_count, f.last_contact_outcome, f.issue_summary
+FROM claimed c
+JOIN alerts a ON a.id = c.alert_id
+LEFT JOIN follow_ups f ON f.id = a.follow_up_id
+ORDER BY c.id
 """
 MARK_SENT = (
-    "UPDATE notifications SET status = 'sent', sent_at = %s, claimed_until = NULL "
-    "WHERE id = ANY(%s)"
+    "UPDATE deliveries SET status = 'sent', sent_at = %s, claimed_until = NULL, "
+    "last_error = NULL WHERE id = ANY(%s)"
 )
 
 
-def _raw_dispatch(scanner: Scanner, sinks: Sinks, batch: int) -> int:
-    """Claim, send one minimal message per batch, mark sent; returns rows sent."""
+def _raw_dispatch(scanner: Scanner, sinks: Sinks, channels: Sequence[str], batch: int) -> int:
+    """Fan out, claim with content, send one minimal message per batch, mark sent."""
     pg, sent = scanner.pg, 0
-    for channel in scanner.channels:
+    settings = scanner.workflow.settings
+    backlog = timedelta(hours=settings.alert_backlog_hours)
+    lease = NOW + timedelta(seconds=settings.notify_lease_seconds)
+    for channel in channels:
+        fan_out = True
         while True:
             with pg.transaction():
-                values = {"until": NOW, "channel": channel, "now": NOW, "limit": batch}
-                rows = pg.execute(CLAIM, values).fetchall()
+                values = {"channel": channel, "now": NOW}
+                if fan_out:
+                    pg.execute(RECORD_CHANNEL, values)
+                    pg.execute(FAN_OUT, {**values, "backlog": backlog, "overlap": FAN_OUT_OVERLAP})
+                    pg.execute(FANNED_OUT, values)
+                    fan_out = False
+                rows = pg.execute(CLAIM, {**values, "until": lease, "limit": batch}).fetchall()
             if not rows:
                 break
-            _send_minimal(channel, sinks, len(rows))
+            _send_minimal(channel, sinks, [row[2] for row in rows])
             with pg.transaction():
                 pg.execute(MARK_SENT, (NOW, [row[0] for row in rows]))
             sent += len(rows)
     return sent
 
 
-def _send_minimal(channel: str, sinks: Sinks, count: int) -> None:
-    text = f"{count} follow-ups are overdue"
+def _send_minimal(channel: str, sinks: Sinks, leads: Sequence[str | None]) -> None:
+    text = f"{len(leads)} follow-ups are overdue: " + ", ".join(filter(None, leads))
     if channel == "email":
         with smtplib.SMTP("127.0.0.1", sinks.smtp_port, timeout=10) as smtp:
             body = f"Subject: overdue\r\nFrom: a@b.example\r\nTo: ops@ied.example\r\n\r\n{text}"
@@ -100,7 +140,8 @@ def measure(url: str, runs: int, overdue: int, batch_size: int | None = None) ->
             got["rate"],
             got["raw_rate"],
             None,
-            f"{overdue} alerts x 2 channels; baseline: raw claim, minimal message, mark sent",
+            f"{overdue} alerts x {len(channels)} channels; baseline: raw fan-out, claim with "
+            "alert and follow-up, one minimal message per batch, mark sent",
         ),
         Figure(
             "dispatch, Slack messages",
@@ -130,21 +171,22 @@ def _one(
     side: str,
     scanner: Scanner,
     sinks: Sinks,
-    channels: dict[str, Any],
+    channels: dict[str, Channel],
     got: dict[str, list[float]],
     overdue: int,
 ) -> None:
-    scanner.reset_outbox()
+    scanner.reset_alerts()
     (scanner.product if side == "product" else scanner.raw)()
     sinks.reset()
     started = time.perf_counter()
     if side == "product":
-        result = dispatch(scanner.workflow, channels, NOW)
+        result = scanner.workflow.dispatch(channels, now=NOW)
         sent = sum(result.sent.values())
     else:
-        sent = _raw_dispatch(scanner, sinks, scanner.workflow.settings.notify_batch_size)
+        batch = scanner.workflow.settings.notify_batch_size
+        sent = _raw_dispatch(scanner, sinks, list(channels), batch)
     elapsed = time.perf_counter() - started
-    if sent != overdue * len(scanner.channels):
+    if sent != overdue * len(channels):
         raise RuntimeError(f"{side} dispatch sent {sent} alerts, expected {overdue} per channel")
     got["rate" if side == "product" else "raw_rate"].append(sent / elapsed)
     if side == "product":

@@ -75,7 +75,7 @@ def _clean(plan: Plan) -> None:
     for url, size in ((plan.large_url, plan.large_size), (plan.small_url, plan.small_size)):
         remove_bench_rows(url, size)
         with psycopg.connect(libpq_url(url), autocommit=True) as conn:
-            conn.execute("TRUNCATE notifications, overdue_alerts RESTART IDENTITY")
+            conn.execute(scan.RESET)  # alerts, deliveries, channels, overdue_alerts
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -14,15 +14,18 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, event
+from sqlalchemy import event
 
 from config.settings import Settings
 from ied_workflow.db import make_engine
 from ied_workflow.domain import Outcome, Satisfaction
 from ied_workflow.errors import ConcurrentModification, IedWorkflowError
+from ied_workflow.unit_of_work import UnitOfWork
 from ied_workflow.workflow import Workflow
+
+R = TypeVar("R")
 
 # A statement stuck on a lock fails instead of hanging the test.
 PG_TIMEOUTS = "-c lock_timeout=5000 -c statement_timeout=15000"
@@ -62,15 +65,15 @@ class CountingWorkflow(Workflow):
 
     conflicts = 0
 
-    def transaction(self, work: Callable[[Connection], Any]) -> Any:
-        def counted(conn: Connection) -> Any:
+    def run(self, work: Callable[[UnitOfWork], R], *, now: datetime | None = None) -> R:
+        def counted(uow: UnitOfWork) -> R:
             try:
-                return work(conn)
+                return work(uow)
             except ConcurrentModification:
                 self.conflicts += 1
                 raise
 
-        return super().transaction(counted)
+        return super().run(counted, now=now)
 
 
 def run(
