@@ -94,9 +94,9 @@ def list_notifications(
 
 
 @notifications_app.command("retry")
-def retry(notification_id: int) -> None:
-    """Put a failed notification back in line for delivery."""
-    workflow().retry_notification(notification_id)
+def retry(notification_id: int, now: str | None = NOW) -> None:
+    """Put a failed notification back in line for delivery (due at once, or at --now)."""
+    workflow().retry_notification(notification_id, now=when(now, "--now"))
     say(f"notification {notification_id} is pending again")
 
 
