@@ -95,10 +95,11 @@ def _raw_dispatch(scanner: Scanner, sinks: Sinks, channels: Sequence[str], batch
 
 
 def _send_minimal(channel: str, sinks: Sinks, leads: Sequence[str | None]) -> None:
-    text = f"{len(leads)} follow-ups are overdue: " + ", ".join(filter(None, leads))
+    text = "\n".join([f"{len(leads)} follow-ups are overdue:", *filter(None, leads)])
     if channel == "email":
         with smtplib.SMTP("127.0.0.1", sinks.smtp_port, timeout=10) as smtp:
-            body = f"Subject: overdue\r\nFrom: a@b.example\r\nTo: ops@ied.example\r\n\r\n{text}"
+            head = "Subject: overdue\r\nFrom: a@b.example\r\nTo: ops@ied.example\r\n\r\n"
+            body = head + text.replace("\n", "\r\n")
             smtp.sendmail("a@b.example", ["ops@ied.example"], body.encode())
         return
     where = urlsplit(sinks.slack_url)
