@@ -11,9 +11,11 @@ from ied_workflow import outbox
 from ied_workflow.dispatch import dispatch
 from ied_workflow.notify.channels import ConsoleChannel, SlackChannel
 from ied_workflow.workflow import Workflow
-from tests.conftest import NOW, OPS, make_settings, snapshot
 from tests.integration.test_contract import OPEN_ISSUE, SATISFIED, delivered, reached
-from tests.notify.conftest import FakeSlack, slack  # noqa: F401 - the real local webhook
+from tests.support.data import NOW, OPS
+from tests.support.database import snapshot
+from tests.support.settings import build_settings
+from tests.support.slack import FakeSlack
 
 HOUR = timedelta(hours=1)
 LEASE = timedelta(minutes=2)
@@ -92,7 +94,7 @@ def test_scan_walks_the_overdue_rows_in_batches(workflow: Workflow) -> None:
 def test_closed_with_issue_queues_an_alert_with_the_outcome(
     database_url: str, engine: Engine
 ) -> None:
-    workflow = Workflow(engine, make_settings(database_url))
+    workflow = Workflow(engine, build_settings(database_url))
     follow_up = reached(workflow)
     workflow.record_outcome(follow_up.id, by=OPS, outcome=OPEN_ISSUE)
     [row] = rows(workflow)
@@ -118,7 +120,7 @@ def test_a_claimed_row_is_not_claimed_again_until_its_lease_ends(workflow: Workf
 
 
 def test_dispatch_sends_one_message_per_kind_and_marks_rows_sent(database_url: str) -> None:
-    workflow = Workflow.from_settings(make_settings(database_url))
+    workflow = Workflow.from_settings(build_settings(database_url))
     for i in range(3):
         delivered(workflow, f"L-{i}", due_at=NOW - HOUR)
     workflow.scan_overdue(NOW)
@@ -133,7 +135,7 @@ def test_dispatch_sends_one_message_per_kind_and_marks_rows_sent(database_url: s
 
 def test_slack_429_backs_off_for_retry_after_then_delivers(
     workflow: Workflow,
-    slack: FakeSlack,  # noqa: F811
+    slack: FakeSlack,
 ) -> None:
     delivered(workflow, due_at=NOW - HOUR)
     scan(workflow, channels=("slack",))
@@ -150,7 +152,7 @@ def test_slack_429_backs_off_for_retry_after_then_delivers(
 
 def test_permanent_failure_ends_failed_and_retry_sends_it(
     workflow: Workflow,
-    slack: FakeSlack,  # noqa: F811
+    slack: FakeSlack,
 ) -> None:
     delivered(workflow, due_at=NOW - HOUR)
     scan(workflow, channels=("slack",))
@@ -166,9 +168,9 @@ def test_permanent_failure_ends_failed_and_retry_sends_it(
 def test_transient_failures_end_failed_after_max_attempts(
     database_url: str,
     engine: Engine,
-    slack: FakeSlack,  # noqa: F811
+    slack: FakeSlack,
 ) -> None:
-    workflow = Workflow(engine, make_settings(database_url, notify_max_attempts=3))
+    workflow = Workflow(engine, build_settings(database_url, notify_max_attempts=3))
     delivered(workflow, due_at=NOW - HOUR)
     scan(workflow, channels=("slack",))
     channels = {"slack": SlackChannel(slack.url, timeout=2)}
@@ -180,7 +182,7 @@ def test_transient_failures_end_failed_after_max_attempts(
 
 
 def test_digest_is_queued_once_per_local_day(database_url: str, engine: Engine) -> None:
-    workflow = Workflow(engine, make_settings(database_url, ops_timezone="Europe/Paris"))
+    workflow = Workflow(engine, build_settings(database_url, ops_timezone="Europe/Paris"))
     delivered(workflow, due_at=NOW - HOUR)
     assert workflow.send_digest(NOW) == 1
     assert workflow.send_digest(NOW + HOUR) == 0
