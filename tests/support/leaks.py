@@ -101,7 +101,9 @@ def pytest_runtest_teardown(
         found = strays_after_grace()
         if found:
             shown = describe_and_kill(found)
-            pytest.fail(f"{item.nodeid} left {len(found)} process(es) running:\n{shown}")
+            pytest.fail(
+                f"{item.nodeid} left {len(found)} process(es) running:\n{shown}", pytrace=False
+            )
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
