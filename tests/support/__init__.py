@@ -9,5 +9,7 @@
 - `processes`: environments for servers and product processes, `CeleryProcess`,
   `Supervisor`, `broker`; `deployment`: the product deployed for one test.
 - `servers`: private redis-server and PostgreSQL cluster a test may break.
-- `leaks`: the pytest plugin that fails a test leaving a process behind.
+- `cli`: the in-process `ied-workflow` runner behind the `cli` fixture.
+- `leaks`: the pytest plugin that fails a test leaving a process behind; `daemons`: the
+  detached servers it knows by name.
 """

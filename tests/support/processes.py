@@ -24,7 +24,7 @@ from celery import Celery, _state
 
 from config.celery_app import make_app
 from config.settings import Settings
-from tests.support.waiting import wait_until
+from tests.support.waiting import pause, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 _FAKETIME_VARIABLES = ("FAKETIME", "DONT_FAKE_MONOTONIC", "NO_FAKE_STAT")
@@ -193,10 +193,11 @@ class Supervisor:
     def __exit__(self, *exc: object) -> None:
         with self._lock:
             self._stop.set()
-        self._thread.join(timeout=30)
+        wait_until(lambda: not self._thread.is_alive(), 30, "supervisor stopped", every=0.02)
 
     def _watch(self) -> None:
-        while not self._stop.wait(self.every):
+        while not self._stop.is_set():
+            pause(self.every, self._stop)
             for process in self.processes:
                 with self._lock:
                     if not self._stop.is_set() and not process.running():

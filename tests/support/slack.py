@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from tests.support.waiting import Recorder
+from tests.support.waiting import Recorder, pause
 
 SECRET_PATH = "/services/T000/B000/SECRETsecret"  # tests check "SECRET" never shows
 _ITEM = re.compile(r"^\*Follow-up #(\d+)\*", re.MULTILINE)
@@ -127,7 +127,7 @@ class FakeSlack:
         with self._lock:
             reply = self._replies.popleft() if self._replies else Reply(delay=self.delay)
         if reply.delay:
-            self._closing.wait(reply.delay)
+            pause(reply.delay, self._closing)
         return reply
 
 

@@ -42,17 +42,19 @@ class Finished:
 
     def __init__(self) -> None:
         self._ids: set[str] = set()
-        self._changed = threading.Condition()
+        self._lock = threading.Lock()
 
     def __call__(self, task_id: str, **_: Any) -> None:
-        with self._changed:
+        with self._lock:
             self._ids.add(task_id)
-            self._changed.notify_all()
 
     def wait(self, task_id: str, timeout: float) -> None:
-        with self._changed:
-            done = self._changed.wait_for(lambda: task_id in self._ids, timeout)
-        assert done, f"task {task_id} not finished within {timeout} s"
+        """Polls (see tests/support/waiting.py: timed lock waits hang under libfaketime)."""
+        wait_until(lambda: self._finished(task_id), timeout, f"task {task_id} finished", 0.01)
+
+    def _finished(self, task_id: str) -> bool:
+        with self._lock:
+            return task_id in self._ids
 
 
 @dataclass
