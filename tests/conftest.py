@@ -1,24 +1,35 @@
-"""Shared fixtures: the same tests run on SQLite and on the real PostgreSQL server."""
+"""Fixtures of every test directory, defined once: databases, fake Slack and SMTP servers,
+the in-process CLI, private servers to break, and the product deployed as processes.
+
+The same database tests run on SQLite and on the real PostgreSQL server. The leak check
+(tests/support/leaks.py) fails a test that leaves a process running.
+"""
 
 from __future__ import annotations
 
 import shutil
+import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine
 
 from config.settings import Settings
 from ied_workflow import db
-from ied_workflow.tables import metadata
 from ied_workflow.workflow import Workflow
-from tests.services import scratch_postgres_database
+from tests.services import scratch_postgres_database, unavailable
+from tests.support.cli import Cli, cli_runner
+from tests.support.database import empty_tables
+from tests.support.deployment import Deploy, deployments
+from tests.support.net import free_port
+from tests.support.servers import PrivatePostgres, PrivateRedis, ServiceMissing
+from tests.support.settings import build_settings
+from tests.support.slack import FakeSlack
+from tests.support.smtp import SmtpFactory, SmtpSink
 
-NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
-OPS = "ops@ied.example"
+pytest_plugins = ["tests.support.leaks"]
 
 
 @pytest.fixture(scope="session")
@@ -43,6 +54,13 @@ def postgres_engine(postgres_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
+@pytest.fixture
+def postgres_database(postgres_url: str, postgres_engine: Engine) -> str:
+    """The session's scratch database on the shared PostgreSQL, emptied for this test."""
+    empty_tables(postgres_engine)
+    return postgres_url
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A migrated, empty database of each kind."""
@@ -50,8 +68,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         path = tmp_path / "ied.db"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite:///{path}"
-    url: str = request.getfixturevalue("postgres_url")
-    _truncate(request.getfixturevalue("postgres_engine"))
+    url: str = request.getfixturevalue("postgres_database")
     return url
 
 
@@ -62,13 +79,9 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-def make_settings(database_url: str, **overrides: Any) -> Settings:
-    return Settings(database_url=database_url, _env_file=None, **overrides)  # type: ignore[call-arg]
-
-
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return make_settings(database_url)
+    return build_settings(database_url)
 
 
 @pytest.fixture
@@ -76,18 +89,86 @@ def workflow(engine: Engine, settings: Settings) -> Workflow:
     return Workflow(engine, settings)
 
 
-def _truncate(engine: Engine) -> None:
-    names = ", ".join(table.name for table in metadata.sorted_tables)
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))  # fixed table names
+@pytest.fixture
+def cli(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Iterator[Cli]:
+    """Runs `ied-workflow ARGS...` in-process on `database_url`; returns code, out, err."""
+    yield from cli_runner(database_url, monkeypatch, capsys)
 
 
-def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table, to prove a refused operation wrote nothing."""
-    with engine.connect() as conn:
-        return {
-            table.name: [
-                tuple(row) for row in conn.execute(select(table).order_by(*table.primary_key))
-            ]
-            for table in metadata.sorted_tables
-        }
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    """A real HTTP server on 127.0.0.1 acting as the Slack incoming webhook."""
+    with FakeSlack() as fake:
+        yield fake
+
+
+@pytest.fixture
+def smtp_factory() -> Iterator[SmtpFactory]:
+    """Starts real aiosmtpd servers on 127.0.0.1; `login=(user, password)` turns AUTH on."""
+    sinks: list[SmtpSink] = []
+
+    def start(login: tuple[str, str] | None = None, **smtp_options: Any) -> SmtpSink:
+        sinks.append(SmtpSink(login, **smtp_options).start())
+        return sinks[-1]
+
+    yield start
+    for sink in sinks:
+        sink.stop()
+
+
+@pytest.fixture
+def smtp(smtp_factory: SmtpFactory) -> SmtpSink:
+    """A plain SMTP server that accepts and records everything."""
+    return smtp_factory()
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A port on 127.0.0.1 nobody listens on."""
+    return free_port()
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
+    """A fresh redis-server of this test's own: SIGKILL it, restart it, nobody else minds."""
+    try:
+        server = PrivateRedis(tmp_path)
+    except ServiceMissing as exc:
+        unavailable("private redis-server", exc)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.kill()
+
+
+@pytest.fixture(scope="module")
+def private_postgres() -> Iterator[PrivatePostgres]:
+    """A PostgreSQL cluster of this module's own, to crash with `pg_ctl stop -m immediate`."""
+    try:
+        server = PrivatePostgres()
+    except (ServiceMissing, AssertionError) as exc:
+        unavailable("private PostgreSQL cluster", exc)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.remove()
+
+
+@pytest.fixture
+def private_database(private_postgres: PrivatePostgres) -> str:
+    """A migrated database on the private cluster, new for this test."""
+    url = private_postgres.create_database(f"ied_faults_{uuid.uuid4().hex[:8]}")
+    db.upgrade(url)
+    return url
+
+
+@pytest.fixture
+def deploy(tmp_path: Path) -> Iterator[Deploy]:
+    """`deploy(database_url, redis_url, extra_env=None, **settings)`: the product's
+    settings, a Workflow and Celery processes for this test; all stopped at teardown."""
+    with deployments(tmp_path) as deploy:
+        yield deploy

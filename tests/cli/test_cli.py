@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import Engine
 
 from ied_workflow.states import TRANSITIONS
-from tests.cli.conftest import Cli
-from tests.conftest import snapshot
+from tests.support.cli import Cli
+from tests.support.database import snapshot
 
 BY = ("--by", "ops@ied.example")
 

@@ -23,10 +23,12 @@ from sqlalchemy import Engine
 from ied_workflow.alerts.channels import Channel, EmailChannel, SlackChannel, channels_from_settings
 from ied_workflow.domain import FollowUp
 from ied_workflow.workflow import Workflow
-from tests.cli.conftest import Cli
-from tests.conftest import NOW, make_settings
-from tests.faults.support import OPS, outbox_rows, record_figures
-from tests.notify.conftest import FakeSlack, SmtpFactory, SmtpServer
+from tests.faults.support import record_figures
+from tests.support.cli import Cli
+from tests.support.data import NOW, OPS, outbox_rows
+from tests.support.settings import build_settings
+from tests.support.slack import FakeSlack
+from tests.support.smtp import SmtpSink
 
 MAX_ATTEMPTS = 3
 SLACK_TIMEOUT = 0.5  # seconds; the timeout fault holds its answer longer than this
@@ -42,7 +44,7 @@ class Outbox:
 
     workflow: Workflow
     slack: FakeSlack
-    smtp: SmtpServer
+    smtp: SmtpSink
     follow_up: FollowUp
     broken: dict[str, Channel] = field(default_factory=dict)  # channels replaced by a fault
 
@@ -59,18 +61,13 @@ class Outbox:
         mark = f"Follow-up #{self.follow_up.id}"
         if channel == "slack":
             return sum(mark in json.dumps(body) for body in self.slack.bodies)
-        return sum(
-            mark in r.email.get_body(("plain",)).get_content() for r in self.smtp.handler.received
-        )
+        return sum(mark in email.text for email in self.smtp.emails.all())
 
 
 @pytest.fixture
-def outbox(
-    database_url: str, engine: Engine, slack: FakeSlack, smtp_factory: SmtpFactory
-) -> Outbox:
+def outbox(database_url: str, engine: Engine, slack: FakeSlack, smtp: SmtpSink) -> Outbox:
     """A follow-up two hours overdue at NOW, scanned: one pending row per channel."""
-    smtp = smtp_factory()
-    settings = make_settings(
+    settings = build_settings(
         database_url,
         slack_webhook_url=slack.url,
         slack_timeout_seconds=SLACK_TIMEOUT,
@@ -113,7 +110,7 @@ def slack_timeout(box: Outbox, port: int) -> None:
 
 
 def smtp_4xx(box: Outbox, port: int) -> None:
-    box.smtp.handler.refuse_data = "451 4.3.0 Mailbox busy, try again later"
+    box.smtp.refuse_data = "451 4.3.0 Mailbox busy, try again later"
 
 
 def smtp_refused(box: Outbox, port: int) -> None:
@@ -123,11 +120,27 @@ def smtp_refused(box: Outbox, port: int) -> None:
     )  # fmt: skip
 
 
+def slack_400(box: Outbox, port: int) -> None:
+    box.slack.reply(400, "invalid_payload")
+
+
+def smtp_5xx(box: Outbox, port: int) -> None:
+    box.smtp.refuse_data = "554 5.7.1 Message rejected"
+
+
+def slack_503(box: Outbox, port: int) -> None:
+    box.slack.reply(503, "service_unavailable")
+
+
+def smtp_421(box: Outbox, port: int) -> None:
+    box.smtp.refuse_data = "421 4.7.0 Try again later"
+
+
 def heal(box: Outbox) -> None:
     """The fault goes away: servers answer normally, broken channels are replaced back."""
     box.broken.clear()
-    box.slack.replies.clear()
-    box.smtp.handler.refuse_data = None
+    box.slack.clear_replies()
+    box.smtp.refuse_data = None
 
 
 TRANSIENT = [
@@ -209,21 +222,27 @@ def retried_and_delivered(outbox: Outbox, cli: Cli, channel: str, at: datetime) 
 
 PERMANENT = [
     pytest.param(
-        "slack", "slack webhook refused the message (400): invalid_payload", id="slack-400"
+        "slack", slack_400, "slack webhook refused the message (400): invalid_payload",
+        id="slack-400",
     ),
-    pytest.param("email", "smtp server answered 554: 5.7.1 Message rejected", id="smtp-5xx"),
-]
+    pytest.param(
+        "email", smtp_5xx, "smtp server answered 554: 5.7.1 Message rejected", id="smtp-5xx"
+    ),
+]  # fmt: skip
 
 
-@pytest.mark.parametrize(("channel", "error"), PERMANENT)
+@pytest.mark.parametrize(("channel", "fault", "error"), PERMANENT)
 def test_permanent_fault_fails_at_once_is_listed_and_is_delivered_after_retry(
-    outbox: Outbox, cli: Cli, channel: str, error: str, request: pytest.FixtureRequest
+    outbox: Outbox,
+    cli: Cli,
+    closed_port: int,
+    channel: str,
+    fault: Fault,
+    error: str,
+    request: pytest.FixtureRequest,
 ) -> None:
     # Given a channel that refuses the message for good
-    if channel == "slack":
-        outbox.slack.reply(400, "invalid_payload")
-    else:
-        outbox.smtp.handler.refuse_data = "554 5.7.1 Message rejected"
+    fault(outbox, closed_port)
 
     # When the dispatcher runs
     outbox.dispatch(NOW)
@@ -240,21 +259,27 @@ def test_permanent_fault_fails_at_once_is_listed_and_is_delivered_after_retry(
     note(request.node.callspec.id, attempts_before_failed=1, error=row["last_error"])
 
 
-@pytest.mark.parametrize("channel", ["slack", "email"])
+KEEPS_FAILING = [
+    pytest.param("slack", slack_503, "503", id="slack"),
+    pytest.param("email", smtp_421, "421", id="email"),
+]
+
+
+@pytest.mark.parametrize(("channel", "fault", "code"), KEEPS_FAILING)
 def test_transient_fault_past_max_attempts_fails_is_listed_and_delivered_after_retry(
-    outbox: Outbox, cli: Cli, channel: str, request: pytest.FixtureRequest
+    outbox: Outbox,
+    cli: Cli,
+    closed_port: int,
+    channel: str,
+    fault: Fault,
+    code: str,
+    request: pytest.FixtureRequest,
 ) -> None:
     # Given a channel that keeps failing transiently
-    def fail_next() -> None:
-        if channel == "slack":
-            outbox.slack.reply(503, "service_unavailable")
-        else:
-            outbox.smtp.handler.refuse_data = "421 4.7.0 Try again later"
-
     # When the dispatcher tries at each next attempt, IED_NOTIFY_MAX_ATTEMPTS times
     at, waits = NOW, []
     for _ in range(MAX_ATTEMPTS):
-        fail_next()
+        fault(outbox, closed_port)
         outbox.dispatch(at)
         row = outbox.row(channel)
         waits.append(round((row["next_attempt_at"] - at).total_seconds(), 2))
@@ -263,7 +288,7 @@ def test_transient_fault_past_max_attempts_fails_is_listed_and_delivered_after_r
     # Then it has given up: failed after the last attempt, with the last error, listed
     row = outbox.row(channel)
     assert (row["status"], row["attempts"]) == ("failed", MAX_ATTEMPTS)
-    assert "503" in row["last_error"] or "421" in row["last_error"]
+    assert code in row["last_error"]
     assert failed_listed(cli, row["id"])["attempts"] == MAX_ATTEMPTS
     # ...and the backoff grew between attempts (5 s, 10 s ceilings with jitter)
     assert 2.5 <= waits[0] <= 5 + RUN_TIME and 5 <= waits[1] <= 10 + RUN_TIME

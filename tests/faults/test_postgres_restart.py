@@ -13,34 +13,24 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
 from ied_workflow.domain import FollowUp
-from ied_workflow.workflow import Workflow
-from tests.fakes import SlackWebhook
-from tests.faults.processes import (
-    CeleryProcess,
-    broker,
-    celery_processes,
-    settings_from,
-    worker_env,
-)
-from tests.faults.servers import PrivatePostgres, PrivateRedis
 from tests.faults.support import (
     audit_mismatches,
-    duplicates,
     follow_up_rows,
-    outbox_rows,
-    overdue_follow_ups,
     record_figures,
     retried_then_succeeded,
-    slack_ids,
-    wait_until,
 )
+from tests.support.data import duplicates, outbox_rows, overdue_follow_ups
+from tests.support.deployment import Deploy, alerting
+from tests.support.processes import celery_processes
+from tests.support.servers import PrivatePostgres, PrivateRedis
+from tests.support.slack import FakeSlack
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
@@ -50,6 +40,7 @@ SCAN_BATCH = 50  # follow-ups per scan statement: the scan takes several inside 
 BLOCKED_AT = 120  # the scan writes its batches before this follow-up's key, then waits
 OUTAGE = 4  # seconds; longer than the lease, so the interrupted batch is free again after
 LEASE = 3
+SLACK_DELAY = 0.25  # seconds Slack holds each answer, so the crash lands mid-post
 
 
 def plain_url(url: str) -> str:
@@ -94,32 +85,32 @@ def test_tasks_retry_through_a_postgres_crash_and_leave_no_half_written_change(
     private_postgres: PrivatePostgres,
     private_database: str,
     private_redis: PrivateRedis,
-    slow_slack: SlackWebhook,
-    tmp_path: Path,
+    slack: FakeSlack,
+    deploy: Deploy,
 ) -> None:
     # Given follow-ups overdue for a while, and others that have just gone overdue
-    env = worker_env(
+    slack.delay = SLACK_DELAY
+    deployment = deploy(
         private_database,
         private_redis.url,
-        slack_webhook_url=slow_slack.url,
         notify_batch_size=BATCH,
         notify_lease_seconds=LEASE,
         scan_batch_size=SCAN_BATCH,
+        **alerting(slack),
     )
-    settings = settings_from(env)
-    workflow = Workflow.from_settings(settings)
+    workflow = deployment.workflow
     now = datetime.now(UTC).replace(microsecond=0)
     first = overdue_follow_ups(workflow, ALERTED_FIRST, now - timedelta(hours=2))
     second = overdue_follow_ups(
         workflow, GOING_OVERDUE, now - timedelta(seconds=1), first=ALERTED_FIRST + 1
     )
     follow_ups_before = follow_up_rows(workflow)
-    worker = CeleryProcess("worker", env, tmp_path / "worker.log", "--concurrency=2")
-    with celery_processes(worker), broker(settings) as app:
+    worker = deployment.celery("worker", "--concurrency=2")
+    with celery_processes(worker), deployment.broker() as app:
         worker.start().wait_ready()
         # ...the first group alerted by a scan and being dispatched to a slow Slack
         app.send_task("ied.scan_overdue", kwargs={"now": (now - timedelta(seconds=2)).isoformat()})
-        slow_slack.posts.wait_for(3, timeout=30)
+        slack.wait_for(3, timeout=30)
 
         # When a second scan is stuck half-way through its transaction
         scan_at = datetime.now(UTC)
@@ -130,7 +121,7 @@ def test_tasks_retry_through_a_postgres_crash_and_leave_no_half_written_change(
             # ...and PostgreSQL crashes, with a Slack post on the wire
             private_postgres.crash()
         down_at = time.monotonic()
-        slow_slack.delay = 0
+        slack.delay = 0
         time.sleep(OUTAGE)
         private_postgres.start()
         up_at = time.monotonic()
@@ -140,7 +131,7 @@ def test_tasks_retry_through_a_postgres_crash_and_leave_no_half_written_change(
 
         def delivered() -> bool:
             rows = outbox_rows(workflow)
-            listed = set(slack_ids(slow_slack.posts.all()))
+            listed = set(slack.follow_up_ids())
             return (
                 len(rows) == len(everyone)
                 and all(r["status"] == "sent" for r in rows)
@@ -172,7 +163,7 @@ def test_tasks_retry_through_a_postgres_crash_and_leave_no_half_written_change(
     assert len({(r["dedupe_key"], r["channel"]) for r in rows}) == len(rows)
     assert follow_up_rows(workflow) == follow_ups_before
     assert audit_mismatches(workflow) == []
-    doubled = duplicates(slack_ids(slow_slack.posts.all()))
+    doubled = duplicates(slack.follow_up_ids())
     assert doubled <= 2 * BATCH  # at most a batch in flight per worker child
     countdowns = [
         float(line.split("Retry in ", 1)[1].split("s", 1)[0])
@@ -192,4 +183,3 @@ def test_tasks_retry_through_a_postgres_crash_and_leave_no_half_written_change(
             "audit_mismatches": 0,
         },
     )
-    workflow.engine.dispose()

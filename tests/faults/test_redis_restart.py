@@ -13,30 +13,19 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from ied_workflow.workflow import Workflow
-from tests.fakes import SlackWebhook
-from tests.faults.processes import (
-    CeleryProcess,
-    Supervisor,
-    celery_processes,
-    settings_from,
-    worker_env,
-)
-from tests.faults.servers import PrivateRedis
-from tests.faults.support import (
-    outbox_rows,
-    overdue_follow_ups,
-    record_figures,
-    slack_ids,
-    wait_until,
-)
+from tests.faults.support import record_figures
+from tests.support.data import outbox_rows, overdue_follow_ups
+from tests.support.deployment import Deploy, alerting
+from tests.support.processes import CeleryProcess, Supervisor, celery_processes
+from tests.support.servers import PrivateRedis
+from tests.support.slack import FakeSlack
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
@@ -60,28 +49,25 @@ class Run:
 
 @pytest.fixture
 def stack(
-    shared_database: str, private_redis: PrivateRedis, slack_sink: SlackWebhook, tmp_path: Path
-) -> Iterator[tuple[Workflow, CeleryProcess, CeleryProcess]]:
+    deploy: Deploy, postgres_database: str, private_redis: PrivateRedis, slack: FakeSlack
+) -> tuple[Workflow, CeleryProcess, CeleryProcess]:
     """A worker and a beat (scan every 2 s, dispatch every 1 s) on the private Redis."""
-    env = worker_env(
-        shared_database,
+    deployment = deploy(
+        postgres_database,
         private_redis.url,
-        slack_webhook_url=slack_sink.url,
         scan_interval_seconds=SCAN_EVERY,
         dispatch_interval_seconds=1,
         notify_lease_seconds=LEASE,
+        **alerting(slack),
     )
-    worker = CeleryProcess("worker", env, tmp_path / "worker.log", "--concurrency=2")
-    beat = CeleryProcess("beat", env, tmp_path / "beat.log")
-    workflow = Workflow.from_settings(settings_from(env))
-    yield workflow, worker, beat
-    workflow.engine.dispose()
+    worker = deployment.celery("worker", "--concurrency=2")
+    return deployment.workflow, worker, deployment.celery("beat")
 
 
 def through_an_outage(
     workflow: Workflow,
     redis: PrivateRedis,
-    slack: SlackWebhook,
+    slack: FakeSlack,
     worker: CeleryProcess,
     beat: CeleryProcess,
     supervised: Supervisor | None = None,
@@ -105,7 +91,7 @@ def through_an_outage(
     up_at = time.monotonic()
 
     def alerted() -> bool:
-        return during <= set(slack_ids(slack.posts.all()))
+        return during <= set(slack.follow_up_ids())
 
     def sent() -> bool:  # the batch cut off by the crash goes again once its lease is up
         return {r["status"] for r in outbox_rows(workflow)} == {"sent"}
@@ -119,13 +105,13 @@ def through_an_outage(
     return Run(before, during, up_at - down_at, recovered, posts_in_outage)
 
 
-def assert_each_alerted_once_or_in_flight(run: Run, workflow: Workflow, slack: SlackWebhook) -> int:
+def assert_each_alerted_once_or_in_flight(run: Run, workflow: Workflow, slack: FakeSlack) -> int:
     """One outbox row per follow-up; Slack saw each, repeats only from the batch in flight."""
     everyone = run.before | run.during
     rows = outbox_rows(workflow)
     assert Counter(r["follow_up_id"] for r in rows) == dict.fromkeys(everyone, 1)
     assert {r["status"] for r in rows} == {"sent"}
-    listed = Counter(slack_ids(slack.posts.all()))
+    listed = Counter(slack.follow_up_ids())
     assert set(listed) == everyone
     repeats = sum(listed.values()) - len(listed)
     assert repeats <= BEFORE  # only the batch in flight at the crash may go twice
@@ -135,12 +121,12 @@ def assert_each_alerted_once_or_in_flight(run: Run, workflow: Workflow, slack: S
 def test_worker_and_beat_recover_from_a_redis_restart_with_no_hand_on_them(
     stack: tuple[Workflow, CeleryProcess, CeleryProcess],
     private_redis: PrivateRedis,
-    slack_sink: SlackWebhook,
+    slack: FakeSlack,
 ) -> None:
     # Given a worker and a beat, left alone (no supervisor) through a Redis crash
     workflow, worker, beat = stack
     with celery_processes(worker, beat):
-        run = through_an_outage(workflow, private_redis, slack_sink, worker, beat)
+        run = through_an_outage(workflow, private_redis, slack, worker, beat)
         died = {p.role: p.fatal_lines() for p in (worker, beat) if not p.running()}
 
     record_figures(
@@ -157,24 +143,24 @@ def test_worker_and_beat_recover_from_a_redis_restart_with_no_hand_on_them(
     assert not died, f"died with Redis, no one to restart them: {died}"
     assert run.recovered is not None, "no alert for the follow-ups that went overdue"
     assert run.posts_in_outage == 0
-    assert_each_alerted_once_or_in_flight(run, workflow, slack_sink)
+    assert_each_alerted_once_or_in_flight(run, workflow, slack)
 
 
 def test_supervised_worker_and_beat_alert_what_went_overdue_during_a_redis_restart(
     stack: tuple[Workflow, CeleryProcess, CeleryProcess],
     private_redis: PrivateRedis,
-    slack_sink: SlackWebhook,
+    slack: FakeSlack,
 ) -> None:
     # Given a worker and a beat under a restart policy, like docker-compose's
     workflow, worker, beat = stack
     with celery_processes(worker, beat), Supervisor(worker, beat) as supervisor:
         # When Redis crashes mid-dispatch, follow-ups go overdue, and Redis returns
-        run = through_an_outage(workflow, private_redis, slack_sink, worker, beat, supervisor)
+        run = through_an_outage(workflow, private_redis, slack, worker, beat, supervisor)
 
     # Then the follow-ups that went overdue in the outage are alerted after it, once each
     assert run.recovered is not None, "no alert for the follow-ups that went overdue"
     assert run.posts_in_outage == 0
-    repeats = assert_each_alerted_once_or_in_flight(run, workflow, slack_sink)
+    repeats = assert_each_alerted_once_or_in_flight(run, workflow, slack)
     record_figures(
         "redis_restart_supervised",
         {

@@ -10,28 +10,16 @@ from __future__ import annotations
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
-from ied_workflow.workflow import Workflow
-from tests.fakes import SlackWebhook
-from tests.faults.processes import (
-    CeleryProcess,
-    broker,
-    celery_processes,
-    settings_from,
-    worker_env,
-)
-from tests.faults.servers import PrivateRedis
-from tests.faults.support import (
-    OPS,
-    outbox_rows,
-    overdue_follow_ups,
-    record_figures,
-    slack_ids,
-    wait_until,
-)
+from tests.faults.support import record_figures
+from tests.support.data import OPS, outbox_rows, overdue_follow_ups
+from tests.support.deployment import Deploy, alerting
+from tests.support.processes import CeleryProcess, celery_processes
+from tests.support.servers import PrivateRedis
+from tests.support.slack import FakeSlack
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
@@ -45,27 +33,26 @@ def ticks(beat: CeleryProcess, entry: str) -> int:
 
 
 def test_two_beats_and_duplicate_ticks_alert_each_overdue_episode_exactly_once(
-    shared_database: str, private_redis: PrivateRedis, slack_sink: SlackWebhook, tmp_path: Path
+    deploy: Deploy, postgres_database: str, private_redis: PrivateRedis, slack: FakeSlack
 ) -> None:
     # Given follow-ups overdue now and others that go overdue during the run
-    env = worker_env(
-        shared_database,
+    deployment = deploy(
+        postgres_database,
         private_redis.url,
-        slack_webhook_url=slack_sink.url,
         scan_interval_seconds=SCAN_EVERY,
         dispatch_interval_seconds=1,
+        **alerting(slack),
     )
-    settings = settings_from(env)
-    workflow = Workflow.from_settings(settings)
+    workflow = deployment.workflow
     now = datetime.now(UTC)
     overdue = overdue_follow_ups(workflow, OVERDUE, now - timedelta(hours=1))
     later = overdue_follow_ups(workflow, LATER, now + timedelta(seconds=5), first=OVERDUE + 1)
-    worker = CeleryProcess("worker", env, tmp_path / "worker.log", "--concurrency=2")
-    beats = [CeleryProcess("beat", env, tmp_path / f"beat{i}.log") for i in (1, 2)]
+    worker = deployment.celery("worker", "--concurrency=2")
+    beats = [deployment.celery("beat", log=f"beat{i}.log") for i in (1, 2)]
 
     # When two beats and a worker run for four scan intervals, a rogue scanner fires an
     # extra scan every second, and two follow-ups are rescheduled (a new episode) mid-run
-    with celery_processes(worker, *beats), broker(settings) as app:
+    with celery_processes(worker, *beats), deployment.broker() as app:
         worker.start().wait_ready()
         for beat in beats:
             beat.start().wait_ready()
@@ -100,7 +87,7 @@ def test_two_beats_and_duplicate_ticks_alert_each_overdue_episode_exactly_once(
     rows = outbox_rows(workflow)
     assert Counter(r["follow_up_id"] for r in rows) == expected
     assert len({r["dedupe_key"] for r in rows}) == len(rows)
-    assert Counter(slack_ids(slack_sink.posts.all())) == expected
+    assert Counter(slack.follow_up_ids()) == expected
     # ...while the scans really did run over and over, from a beat and the rogue scanner
     assert sum(beat_scans) >= RUN_FOR // SCAN_EVERY - 1
     assert min(beat_scans) == 0, f"both beats ticked (redbeat lock not held?): {beat_scans}"
@@ -114,8 +101,7 @@ def test_two_beats_and_duplicate_ticks_alert_each_overdue_episode_exactly_once(
             "scan_tasks_run": scans_run,
             "episodes": sum(expected.values()),
             "outbox_rows": len(rows),
-            "slack_mentions": len(slack_ids(slack_sink.posts.all())),
-            "duplicates": len(slack_ids(slack_sink.posts.all())) - sum(expected.values()),
+            "slack_mentions": len(slack.follow_up_ids()),
+            "duplicates": len(slack.follow_up_ids()) - sum(expected.values()),
         },
     )
-    workflow.engine.dispose()

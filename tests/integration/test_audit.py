@@ -8,9 +8,9 @@ from sqlalchemy import Engine, delete, update
 
 from ied_workflow import audit, tables
 from ied_workflow.workflow import Workflow
-from tests.cli.conftest import Cli, cli  # noqa: F401 - the in-process CLI runner
-from tests.conftest import NOW, OPS
 from tests.integration.test_contract import OPEN_ISSUE, SATISFIED, delivered, reached
+from tests.support.cli import Cli
+from tests.support.data import NOW, OPS
 
 
 def mismatches(workflow: Workflow) -> list[audit.Mismatch]:
@@ -59,7 +59,7 @@ def test_a_lost_contact_attempt_is_reported(workflow: Workflow, engine: Engine) 
 
 
 def test_audit_verify_command_exits_3_on_mismatch(
-    cli: Cli,  # noqa: F811
+    cli: Cli,
     engine: Engine,
     workflow: Workflow,
 ) -> None:

@@ -23,7 +23,8 @@ from ied_workflow.errors import (
 )
 from ied_workflow.queries import Filter
 from ied_workflow.workflow import Workflow
-from tests.conftest import NOW, OPS, snapshot
+from tests.support.data import NOW, OPS
+from tests.support.database import snapshot
 
 SATISFIED = Outcome(has_issue=False, satisfaction=Satisfaction.SATISFIED)
 OPEN_ISSUE = Outcome(has_issue=True, issue_summary="roof still leaks")

@@ -9,8 +9,9 @@ from sqlalchemy import Engine
 
 from ied_workflow.queries import Filter, end_of_today
 from ied_workflow.workflow import Workflow
-from tests.conftest import NOW, OPS, make_settings
 from tests.integration.test_contract import SATISFIED, delivered, reached
+from tests.support.data import NOW, OPS
+from tests.support.settings import build_settings
 
 NEW_YORK = ZoneInfo("America/New_York")
 
@@ -26,7 +27,7 @@ def test_overdue_excludes_a_follow_up_due_exactly_now(workflow: Workflow) -> Non
 def test_due_today_ends_at_local_midnight_in_the_operations_timezone(
     engine: Engine, database_url: str
 ) -> None:
-    workflow = Workflow(engine, make_settings(database_url, ops_timezone="America/New_York"))
+    workflow = Workflow(engine, build_settings(database_url, ops_timezone="America/New_York"))
     # 21:30 in New York on 25 November is already 02:30 UTC on the 26th.
     now = datetime(2026, 11, 25, 21, 30, tzinfo=NEW_YORK)
     midnight = datetime(2026, 11, 26, 0, 0, tzinfo=NEW_YORK)

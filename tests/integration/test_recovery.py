@@ -7,9 +7,10 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from ied_workflow.workflow import Workflow
-from tests.conftest import OPS, make_settings
 from tests.integration.test_contract import delivered
 from tests.services import PG_ADMIN_URL
+from tests.support.data import OPS
+from tests.support.settings import build_settings
 
 
 def kill_other_sessions(database: str) -> int:
@@ -26,7 +27,7 @@ def kill_other_sessions(database: str) -> int:
 def test_pooled_connection_killed_between_calls_is_replaced(
     postgres_url: str, postgres_engine: Engine
 ) -> None:
-    workflow = Workflow(postgres_engine, make_settings(postgres_url))
+    workflow = Workflow(postgres_engine, build_settings(postgres_url))
     follow_up = delivered(workflow, "L-recovery")
     assert kill_other_sessions(str(make_url(postgres_url).database)) >= 1
     started = workflow.start(follow_up.id, by=OPS)

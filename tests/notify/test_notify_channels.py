@@ -93,7 +93,7 @@ def test_settings_built_email_channel_delivers(smtp, make_message: MakeMessage) 
     )
     with channel_by_name(configured, "email").open() as sender:
         sender.send(make_message())
-    [received] = smtp.handler.received
+    [received] = smtp.emails.all()
     assert received.rcpt_tos == ["a@ied.example", "b@ied.example"]
 
 

@@ -44,9 +44,9 @@ def failure(email: EmailChannel, message: Message) -> DeliveryError:
 def test_email_arrives_with_text_and_html_parts(smtp, make_message: MakeMessage) -> None:
     with channel(smtp).open() as sender:
         sender.send(make_message())
-    [received] = smtp.handler.received
+    [received] = smtp.emails.all()
     assert received.mail_from == SENDER and received.rcpt_tos == OPS
-    email = received.email
+    email = received.message
     assert email["Subject"] == "[ied-workflow] Follow-up #12 is overdue"
     assert email["Message-ID"].startswith("<overdue-12-0.")
     assert "3 h 20 min overdue" in email.get_body(preferencelist=("plain",)).get_content()
@@ -59,16 +59,16 @@ def test_a_batch_uses_one_connection(smtp, make_item, make_message: MakeMessage)
         sender.send(make_message(make_item(1), key="a"))
         sender.send(make_message(make_item(2), key="b"))
     # Then both arrive over the same connection, which ends with QUIT
-    assert len(smtp.handler.received) == 2
-    assert smtp.handler.connections() == 1
-    assert smtp.handler.quits == 1
+    assert len(smtp.emails.all()) == 2
+    assert smtp.connections() == 1
+    assert smtp.quits == 1
 
 
 def test_ten_thousand_follow_ups_make_one_email(smtp, make_item, make_message) -> None:
     with channel(smtp).open() as sender:
         sender.send(make_message(*(make_item(i) for i in range(10_000))))
-    [received] = smtp.handler.received
-    assert "and 9800 more" in received.email.get_body(preferencelist=("plain",)).get_content()
+    [received] = smtp.emails.all()
+    assert "and 9800 more" in received.message.get_body(preferencelist=("plain",)).get_content()
 
 
 @pytest.mark.parametrize(
@@ -84,7 +84,7 @@ def test_smtp_refusals_by_code(
     smtp, make_message: MakeMessage, stage: str, reply: str, error_class: type[DeliveryError]
 ) -> None:
     # Given a server that refuses at RCPT or DATA
-    setattr(smtp.handler, f"refuse_{stage}", reply)
+    setattr(smtp, f"refuse_{stage}", reply)
     with channel(smtp).open() as sender:
         # When a message is sent, Then 4xx is transient and 5xx permanent, with the reply
         with pytest.raises(DeliveryError) as caught:
@@ -92,9 +92,9 @@ def test_smtp_refusals_by_code(
         assert type(caught.value) is error_class
         assert reply.split()[0] in str(caught.value)
         # And the connection still serves the rest of the batch
-        setattr(smtp.handler, f"refuse_{stage}", None)
+        setattr(smtp, f"refuse_{stage}", None)
         sender.send(make_message())
-    assert len(smtp.handler.received) == 1
+    assert len(smtp.emails.all()) == 1
 
 
 def test_connection_refused_is_transient(closed_port: int, make_message: MakeMessage) -> None:
@@ -145,8 +145,8 @@ def test_hostile_summary_cannot_add_headers_or_recipients(
         sender.send(message)
     # Then only the configured recipients get it, no header carries customer text,
     # the summary's lines are in the body and the HTML part is escaped
-    [received] = smtp.handler.received
-    email = received.email
+    [received] = smtp.emails.all()
+    email = received.message
     assert received.rcpt_tos == OPS
     assert "Bcc" not in email and "x@evil.example" not in str(dict(email.items()))
     assert "broken" not in email["Subject"]
@@ -159,7 +159,7 @@ def test_line_break_in_an_address_is_permanent(smtp, make_message: MakeMessage) 
     email = channel(smtp, sender="alerts@ied.example\r\nBcc: x@evil.example")
     with email.open() as sender, pytest.raises(PermanentDeliveryError):
         sender.send(make_message())
-    assert smtp.handler.received == []
+    assert smtp.emails.all() == []
 
 
 def test_login_and_wrong_password(smtp_factory, make_message: MakeMessage) -> None:
@@ -168,7 +168,7 @@ def test_login_and_wrong_password(smtp_factory, make_message: MakeMessage) -> No
     # When the right password is given, Then mail goes through
     with channel(server, user="ops", password="hunter2-secret").open() as sender:
         sender.send(make_message())
-    assert len(server.handler.received) == 1
+    assert len(server.emails.all()) == 1
     # When a wrong one is given, Then it is permanent and never shows the password
     wrong = channel(server, user="ops", password="wrong-secret-pw")
     error = failure(wrong, make_message())
@@ -186,7 +186,7 @@ def test_starttls_then_login(smtp_factory, certificate, make_message: MakeMessag
     )
     with email.open() as sender:
         sender.send(make_message())
-    [received] = server.handler.received
+    [received] = server.emails.all()
     assert received.tls
 
 
@@ -196,4 +196,4 @@ def test_starttls_against_an_untrusted_certificate_fails(
     server = smtp_factory(tls_context=certificate.server_context())
     error = failure(channel(server, starttls=True), make_message())  # default trust store
     assert isinstance(error, TransientDeliveryError)
-    assert server.handler.received == []
+    assert server.emails.all() == []

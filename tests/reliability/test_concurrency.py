@@ -22,10 +22,10 @@ from sqlalchemy import Engine, select
 from ied_workflow import db
 from ied_workflow import tables as t
 from ied_workflow.workflow import Workflow
-from tests.conftest import make_settings
 from tests.reliability import concurrent_worker
 from tests.reliability.invariants import read_all, violations
 from tests.services import scratch_postgres_database
+from tests.support.settings import build_settings
 
 pytestmark = pytest.mark.postgres
 
@@ -75,7 +75,7 @@ def shared_database() -> Iterator[str]:
 
 
 def seed(engine: Engine, url: str) -> tuple[list[int], list[str], list[str]]:
-    wf = Workflow(engine, make_settings(url))
+    wf = Workflow(engine, build_settings(url))
     ids, taken = [], []
     for n in range(FOLLOW_UPS):
         lead = f"C-{n:03d}"

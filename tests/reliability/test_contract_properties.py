@@ -51,8 +51,9 @@ from ied_workflow.errors import (
     ValidationError,
 )
 from ied_workflow.workflow import Workflow
-from tests.conftest import NOW, snapshot
 from tests.reliability.invariants import read_all, violations
+from tests.support.data import NOW
+from tests.support.database import snapshot
 
 pytestmark = pytest.mark.postgres
 

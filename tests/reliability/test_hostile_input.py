@@ -45,8 +45,9 @@ from ied_workflow.alerts.render import clean, email_message, slack_payload
 from ied_workflow.domain import FollowUp, Outcome, Satisfaction
 from ied_workflow.errors import IedWorkflowError, NotFound, ValidationError
 from ied_workflow.workflow import Workflow
-from tests.cli.conftest import Cli, Run
-from tests.conftest import NOW, OPS, snapshot
+from tests.support.cli import Cli, Run
+from tests.support.data import NOW, OPS
+from tests.support.database import snapshot
 
 pytestmark = pytest.mark.postgres
 

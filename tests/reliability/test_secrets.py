@@ -30,9 +30,10 @@ from ied_workflow.alerts.message import Kind, Message
 from ied_workflow.domain import Outcome, Satisfaction
 from ied_workflow.errors import DeliveryError
 from ied_workflow.workflow import Workflow
-from tests.cli.conftest import Cli, Run
-from tests.notify.conftest import FakeSlack, SmtpFactory
 from tests.reliability.invariants import read_all
+from tests.support.cli import Cli, Run
+from tests.support.slack import FakeSlack
+from tests.support.smtp import SmtpFactory
 from workers import runtime, tasks
 
 SLACK_TOKEN = "SlackHookToken6d1f0c9a"
@@ -254,14 +255,14 @@ def test_notify_test_on_email_never_prints_the_password(
         server = smtp_factory(authenticator=echoing_authenticator, auth_require_tls=False)
     elif fault == "data refused, password echoed":
         server = smtp_factory(login=(SMTP_USER, SMTP_PASSWORD), auth_require_tls=False)
-        server.handler.refuse_data = f"554 5.7.1 refused, your password is {SMTP_PASSWORD}"
+        server.refuse_data = f"554 5.7.1 refused, your password is {SMTP_PASSWORD}"
     configure(monkeypatch, smtp=server)
     # When operations check the channel
     result = seen.run(cli, "notify", "test", "--channel", "email")
     # Then it is ok or one error line, and the password shows nowhere
     assert result.code == (0 if fault == "ok" else 1), result.err
     if fault == "ok":
-        assert len(server.handler.received) == 1
+        assert len(server.emails.all()) == 1
     assert seen.leaks() == []
 
 

@@ -1,4 +1,4 @@
-"""Fixtures for the worker tests: real Redis, PostgreSQL, Slack webhook and SMTP servers."""
+"""Fixtures for the worker tests: the shared Redis, in a namespace of the test's own."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ from collections.abc import Iterator
 import pytest
 import redis
 from celery import _state
-from sqlalchemy import Engine
 
-from tests.fakes import SlackWebhook, SmtpServer
-from tests.services import redis_client
-from tests.worker.support import empty_tables, forget_namespace, new_namespace
+from tests.services import REDIS_URL, redis_client
+from tests.support.deployment import Deploy, Deployment, alerting
+from tests.support.slack import FakeSlack
+from tests.support.smtp import SmtpSink
+from tests.worker.namespaces import TEST_NAMESPACE_ENV, forget_namespace, new_namespace
 
 
 @pytest.fixture
@@ -31,22 +32,17 @@ def namespace(redis_server: redis.Redis) -> Iterator[str]:
 
 
 @pytest.fixture
-def database(postgres_url: str, postgres_engine: Engine) -> str:
-    """The session's PostgreSQL database, emptied for this test."""
-    empty_tables(postgres_engine)
-    return postgres_url
-
-
-@pytest.fixture
-def slack() -> Iterator[SlackWebhook]:
-    with SlackWebhook() as webhook:
-        yield webhook
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    with SmtpServer() as server:
-        yield server
+def deployment(
+    deploy: Deploy, postgres_database: str, namespace: str, slack: FakeSlack, smtp: SmtpSink
+) -> Deployment:
+    """The product on the shared PostgreSQL and Redis (in `namespace`), alerting the
+    local Slack and SMTP servers."""
+    return deploy(
+        postgres_database,
+        f"{REDIS_URL}/0",
+        extra_env={TEST_NAMESPACE_ENV: namespace},
+        **alerting(slack, smtp),
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -21,19 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from ied_workflow import db
-from ied_workflow.workflow import Workflow
-from tests.fakes import Email, SlackPost, SlackWebhook, SmtpServer
-from tests.services import redis_client, scratch_postgres_database
-from tests.worker.support import (
-    TEST_NAMESPACE_ENV,
-    WorkerProcess,
-    forget_namespace,
-    ied_env,
-    new_namespace,
-    outbox,
-    overdue_follow_ups,
-    settings_from,
-)
+from tests.services import REDIS_URL, redis_client, scratch_postgres_database
+from tests.support.data import outbox_rows, overdue_follow_ups
+from tests.support.deployment import alerting, deployments
+from tests.support.slack import FakeSlack, SlackPost
+from tests.support.smtp import Email, SmtpSink
+from tests.worker.namespaces import TEST_NAMESPACE_ENV, forget_namespace, new_namespace
 
 SCAN_SECONDS = 2
 DISPATCH_SECONDS = 1
@@ -98,49 +91,41 @@ class Report:
 
 
 def run(
-    database_url: str, namespace: str, folder: Path, slack: SlackWebhook, smtp: SmtpServer
+    database_url: str, namespace: str, folder: Path, slack: FakeSlack, smtp: SmtpSink
 ) -> Report:
     """Start `celery worker -B`, let follow-ups go overdue, watch; stop the worker."""
     digest_at = (datetime.now(UTC) + timedelta(hours=12)).strftime("%H:%M")  # not during the run
-    env = ied_env(
-        database_url,
-        slack,
-        smtp,
-        scan_interval_seconds=str(SCAN_SECONDS),
-        dispatch_interval_seconds=str(DISPATCH_SECONDS),
-        digest_at=digest_at,
-    ) | {TEST_NAMESPACE_ENV: namespace}
     args = ["-B", f"--schedule={folder / 'beat-schedule'}", "--without-mingle", "--without-gossip"]
-    workflow = Workflow.from_settings(settings_from(env))
-    worker = WorkerProcess(APP, args, env, folder / "worker.log")
-    try:
+    with deployments(folder) as deploy:
+        deployment = deploy(
+            database_url,
+            f"{REDIS_URL}/0",
+            extra_env={TEST_NAMESPACE_ENV: namespace},
+            scan_interval_seconds=SCAN_SECONDS,
+            dispatch_interval_seconds=DISPATCH_SECONDS,
+            digest_at=digest_at,
+            **alerting(slack, smtp),
+        )
+        worker = deployment.celery("worker", *args, app=APP).start()
         worker.wait_ready()
         due_at = datetime.now(UTC) + DUE_IN
-        made = overdue_follow_ups(workflow, FOLLOW_UPS, due_at)
-        slack.posts.wait_for(1, timeout=30)
+        made = overdue_follow_ups(deployment.workflow, FOLLOW_UPS, due_at)
+        slack.wait_for(1, timeout=30)
         smtp.emails.wait_for(1, timeout=30)
         time.sleep(WATCH_SCANS * SCAN_SECONDS)
-    finally:
         worker.stop()
-        workflow.engine.dispose()
+        outbox = outbox_rows(deployment.workflow)
+    shown = ("IED_SCAN_INTERVAL_SECONDS", "IED_DISPATCH_INTERVAL_SECONDS", "IED_DIGEST_AT")
     return Report(
         command=f"celery -A {APP} worker --loglevel=INFO {shlex.join(args)}",
-        settings={k: v for k, v in env.items() if k.endswith(("_SECONDS", "_AT", "_NAMESPACE"))},
+        settings={k: v for k, v in deployment.env.items() if k in shown or k == TEST_NAMESPACE_ENV},
         follow_up_ids=sorted(f.id for f in made),
         due_at=due_at,
         slack=slack.posts.all(),
         emails=smtp.emails.all(),
-        outbox=outbox_rows(database_url),
+        outbox=outbox,
         worker_log=worker.output(),
     )
-
-
-def outbox_rows(database_url: str) -> list[dict[str, Any]]:
-    engine = db.make_engine(database_url)
-    try:
-        return outbox(engine)
-    finally:
-        engine.dispose()
 
 
 def main() -> None:
@@ -149,8 +134,8 @@ def main() -> None:
     namespace = new_namespace()
     with (
         scratch_postgres_database() as url,
-        SlackWebhook() as slack,
-        SmtpServer() as smtp,
+        FakeSlack() as slack,
+        SmtpSink() as smtp,
         tempfile.TemporaryDirectory() as folder,
     ):
         db.upgrade(url)

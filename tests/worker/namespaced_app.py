@@ -10,6 +10,6 @@ from __future__ import annotations
 import os
 
 from config.celery_app import make_app
-from tests.worker.support import TEST_NAMESPACE_ENV, namespaced
+from tests.worker.namespaces import TEST_NAMESPACE_ENV, namespaced
 
 app = namespaced(make_app(), os.environ[TEST_NAMESPACE_ENV])

@@ -15,9 +15,9 @@ from ied_workflow.dispatch import dispatch
 
 from ied_workflow.alerts.channels import channels_from_settings
 from ied_workflow.workflow import Workflow
-from tests.conftest import make_settings
-from tests.fakes import SlackWebhook
-from tests.worker.support import all_sent, duplicates, overdue_follow_ups
+from tests.support.data import all_sent, duplicates, overdue_follow_ups
+from tests.support.settings import build_settings
+from tests.support.slack import FakeSlack
 
 pytestmark = pytest.mark.postgres
 
@@ -27,17 +27,12 @@ SLACK_DELAY = 1.0  # one post a second, so one run of five posts outlasts its le
 
 
 @pytest.fixture
-def slow_slack() -> Iterator[SlackWebhook]:
-    with SlackWebhook(delay=SLACK_DELAY) as webhook:
-        yield webhook
-
-
-@pytest.fixture
-def dispatchers(database: str, slow_slack: SlackWebhook) -> Iterator[list[Workflow]]:
-    """Two workflows, like two workers, posting one alert per Slack message."""
-    settings = make_settings(
-        database,
-        slack_webhook_url=slow_slack.url,
+def dispatchers(postgres_database: str, slack: FakeSlack) -> Iterator[list[Workflow]]:
+    """Two workflows, like two workers, posting one alert per Slack message to a slow Slack."""
+    slack.delay = SLACK_DELAY
+    settings = build_settings(
+        postgres_database,
+        slack_webhook_url=slack.url,
         notify_batch_size=1,
         notify_lease_seconds=LEASE_SECONDS,
     )
@@ -53,7 +48,7 @@ def dispatch_now(workflow: Workflow) -> None:
 
 
 def test_dispatcher_starting_during_a_long_run_sends_no_alert_twice(
-    dispatchers: list[Workflow], slow_slack: SlackWebhook
+    dispatchers: list[Workflow], slack: FakeSlack
 ) -> None:
     # Given overdue alerts in the outbox, and a dispatch run longer than the lease
     now = datetime.now(UTC)
@@ -68,7 +63,7 @@ def test_dispatcher_starting_during_a_long_run_sends_no_alert_twice(
     running.join(timeout=30)
 
     # Then every alert was posted, and none twice
-    posted = slow_slack.follow_up_ids()
-    assert all_sent(dispatchers[0].engine)
+    posted = slack.follow_up_ids()
+    assert all_sent(dispatchers[0])
     assert set(posted) == {f.id for f in made}
     assert duplicates(posted) == 0, f"{duplicates(posted)} of {ALERTS} alerts posted twice"

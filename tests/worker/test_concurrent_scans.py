@@ -12,8 +12,8 @@ import pytest
 
 from ied_workflow.outbox import ScanResult
 from ied_workflow.workflow import Workflow
-from tests.conftest import make_settings
-from tests.worker.support import outbox, overdue_follow_ups
+from tests.support.data import outbox_rows, overdue_follow_ups
+from tests.support.settings import build_settings
 
 pytestmark = pytest.mark.postgres
 
@@ -23,10 +23,10 @@ CHANNELS = ("slack", "email")
 
 
 @pytest.fixture
-def scanners(database: str) -> Iterator[list[Workflow]]:
+def scanners(postgres_database: str) -> Iterator[list[Workflow]]:
     """Workflows with their own connection pools, alerting by Slack and by email."""
-    settings = make_settings(
-        database,
+    settings = build_settings(
+        postgres_database,
         slack_webhook_url="http://127.0.0.1:9/never-called",
         smtp_host="127.0.0.1",
         ops_emails=["ops-team@ied.example"],
@@ -61,7 +61,7 @@ def test_scans_at_the_same_instant_write_one_alert_per_follow_up_per_channel(
     first = scan_together(scanners, now)
 
     # Then each follow-up has one alert row per channel, written by exactly one scanner
-    rows = outbox(scanners[0].engine)
+    rows = outbox_rows(scanners[0])
     assert Counter((row["follow_up_id"], row["channel"]) for row in rows) == expected
     assert sum(result.alerts_written for result in first) == len(expected)
 
@@ -70,7 +70,7 @@ def test_scans_at_the_same_instant_write_one_alert_per_follow_up_per_channel(
     again = scan_together(scanners, reminder)
 
     # Then each follow-up got exactly one reminder row per channel
-    rows = outbox(scanners[0].engine)
+    rows = outbox_rows(scanners[0])
     assert Counter((row["follow_up_id"], row["channel"]) for row in rows) == {
         key: 2 for key in expected
     }

@@ -7,18 +7,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes import SlackWebhook, SmtpServer
+from tests.support.slack import FakeSlack
+from tests.support.smtp import SmtpSink
 from tests.worker import done_means
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 
 
 def test_worker_with_beat_alerts_each_follow_up_that_goes_overdue_exactly_once(
-    namespace: str, database: str, slack: SlackWebhook, smtp: SmtpServer, tmp_path: Path
+    namespace: str, postgres_database: str, slack: FakeSlack, smtp: SmtpSink, tmp_path: Path
 ) -> None:
     # Given a worker with embedded beat (scan every 2 s, dispatch every 1 s)
     # When follow-ups go overdue while it runs, and it keeps running three more scans
-    report = done_means.run(database, namespace, tmp_path, slack, smtp)
+    report = done_means.run(postgres_database, namespace, tmp_path, slack, smtp)
     print("\n" + report.transcript())
 
     # Then Slack and SMTP each received one overdue alert listing every one of them

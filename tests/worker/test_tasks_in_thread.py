@@ -22,17 +22,12 @@ from config.celery_app import make_app
 from config.settings import get_settings
 from ied_workflow.domain import Outcome
 from ied_workflow.workflow import Workflow
-from tests.fakes import SlackWebhook, SmtpServer
-from tests.worker.support import (
-    OPS,
-    OPS_EMAILS,
-    all_sent,
-    ied_env,
-    namespaced,
-    outbox,
-    overdue_follow_ups,
-    wait_until,
-)
+from tests.support.data import OPS, OPS_EMAILS, all_sent, outbox_rows, overdue_follow_ups
+from tests.support.deployment import Deployment
+from tests.support.slack import FakeSlack
+from tests.support.smtp import SmtpSink
+from tests.support.waiting import wait_until
+from tests.worker.namespaces import namespaced
 from workers import runtime
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
@@ -47,17 +42,19 @@ class Finished:
 
     def __init__(self) -> None:
         self._ids: set[str] = set()
-        self._changed = threading.Condition()
+        self._lock = threading.Lock()
 
     def __call__(self, task_id: str, **_: Any) -> None:
-        with self._changed:
+        with self._lock:
             self._ids.add(task_id)
-            self._changed.notify_all()
 
     def wait(self, task_id: str, timeout: float) -> None:
-        with self._changed:
-            done = self._changed.wait_for(lambda: task_id in self._ids, timeout)
-        assert done, f"task {task_id} not finished within {timeout} s"
+        """Polls (see tests/support/waiting.py: timed lock waits hang under libfaketime)."""
+        wait_until(lambda: self._finished(task_id), timeout, f"task {task_id} finished", 0.01)
+
+    def _finished(self, task_id: str) -> bool:
+        with self._lock:
+            return task_id in self._ids
 
 
 @dataclass
@@ -73,39 +70,33 @@ class Worker:
         self.finished.wait(self.app.send_task(name, kwargs=kwargs).id, timeout=30)
 
     def wait_all_sent(self) -> None:
-        wait_until(lambda: all_sent(self.workflow.engine), 30, "every outbox row sent")
+        wait_until(lambda: all_sent(self.workflow), 30, "every outbox row sent")
 
 
 @pytest.fixture
 def worker(
-    namespace: str,
-    database: str,
-    slack: SlackWebhook,
-    smtp: SmtpServer,
-    monkeypatch: pytest.MonkeyPatch,
+    namespace: str, deployment: Deployment, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Worker]:
-    for name, value in ied_env(database, slack, smtp).items():
+    for name, value in deployment.env.items():
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()
     runtime.workflow.cache_clear()
     app = namespaced(make_app(get_settings()), namespace)
     finished = Finished()
     task_postrun.connect(finished, weak=False)
-    test_side = Workflow.from_settings(get_settings())
     try:
         with start_worker(app, perform_ping_check=False, shutdown_timeout=30):
-            yield Worker(app, finished, test_side)
+            yield Worker(app, finished, deployment.workflow)
     finally:
         task_postrun.disconnect(finished)
         if runtime.workflow.cache_info().currsize:
             runtime.workflow().engine.dispose()
         runtime.workflow.cache_clear()
         get_settings.cache_clear()
-        test_side.engine.dispose()
 
 
 def test_overdue_scan_sent_by_name_alerts_each_channel_once(
-    worker: Worker, slack: SlackWebhook, smtp: SmtpServer
+    worker: Worker, slack: FakeSlack, smtp: SmtpSink
 ) -> None:
     # Given three follow-ups that went overdue two hours ago
     now = datetime.now(UTC)
@@ -123,11 +114,11 @@ def test_overdue_scan_sent_by_name_alerts_each_channel_once(
     [email] = smtp.emails.all()
     assert sorted(email.follow_up_ids) == ids
     assert email.rcpt_tos == OPS_EMAILS.split(",")
-    assert len(outbox(worker.workflow.engine)) == 2 * len(ids)  # one row per channel each
+    assert len(outbox_rows(worker.workflow)) == 2 * len(ids)  # one row per channel each
 
 
 def test_digest_sent_twice_the_same_day_is_delivered_once(
-    worker: Worker, slack: SlackWebhook, smtp: SmtpServer
+    worker: Worker, slack: FakeSlack, smtp: SmtpSink
 ) -> None:
     # Given one overdue follow-up, so the digest has something to count
     now = datetime.now(UTC)
@@ -149,7 +140,7 @@ def test_digest_sent_twice_the_same_day_is_delivered_once(
 
 
 def test_closed_with_issue_alert_carries_the_escaped_issue_summary(
-    worker: Worker, slack: SlackWebhook, smtp: SmtpServer
+    worker: Worker, slack: FakeSlack, smtp: SmtpSink
 ) -> None:
     # Given a follow-up, not overdue, whose customer was reached
     due = datetime.now(UTC) + timedelta(days=2)

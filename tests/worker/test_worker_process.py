@@ -6,25 +6,16 @@ this test's own (`-Q`), since other sessions may share the Redis server.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
-from config.celery_app import make_app
 from ied_workflow.domain import Outcome
-from ied_workflow.workflow import Workflow
-from tests.fakes import SlackWebhook, SmtpServer
-from tests.worker.support import (
-    OPS,
-    WorkerProcess,
-    all_sent,
-    ied_env,
-    overdue_follow_ups,
-    settings_from,
-    wait_until,
-)
+from tests.support.data import OPS, all_sent, overdue_follow_ups
+from tests.support.deployment import Deployment
+from tests.support.slack import FakeSlack
+from tests.support.smtp import SmtpSink
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 
@@ -32,27 +23,10 @@ pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 QUIET = ("--without-mingle", "--without-gossip")
 
 
-@pytest.fixture
-def env(database: str, slack: SlackWebhook, smtp: SmtpServer) -> dict[str, str]:
-    return ied_env(database, slack, smtp)
-
-
-@pytest.fixture
-def workflow(env: dict[str, str]) -> Iterator[Workflow]:
-    """The test's side of the database, alerting on the same channels as the worker."""
-    workflow = Workflow.from_settings(settings_from(env))
-    yield workflow
-    workflow.engine.dispose()
-
-
 def test_worker_process_delivers_overdue_and_closed_with_issue_alerts(
-    namespace: str,
-    env: dict[str, str],
-    workflow: Workflow,
-    slack: SlackWebhook,
-    smtp: SmtpServer,
-    tmp_path: Path,
+    namespace: str, deployment: Deployment, slack: FakeSlack, smtp: SmtpSink
 ) -> None:
+    workflow = deployment.workflow
     # Given three overdue follow-ups scanned into the outbox, and one closed with an issue
     now = datetime.now(UTC)
     late = overdue_follow_ups(workflow, 3, now - timedelta(hours=5))
@@ -63,17 +37,12 @@ def test_worker_process_delivers_overdue_and_closed_with_issue_alerts(
     workflow.record_outcome(closed.id, by=OPS, outcome=issue)
 
     # When a worker started the production way gets a dispatch sent by name
-    worker = WorkerProcess(
-        "workers", ["-Q", namespace, "--concurrency=2", *QUIET], env, tmp_path / "worker.log"
-    )
-    sender = make_app(settings_from(env))
-    try:
-        worker.wait_ready()
+    worker = deployment.celery("worker", "-Q", namespace, "--concurrency=2", *QUIET)
+    with deployment.broker() as sender:
+        worker.start().wait_ready()
         sender.send_task("ied.dispatch_notifications", queue=namespace)
-        wait_until(lambda: all_sent(workflow.engine), 30, "every outbox row sent")
-    finally:
-        sender.close()
-        worker.stop()
+        wait_until(lambda: all_sent(workflow), 30, "every outbox row sent")
+    worker.stop()
 
     # Then Slack and email each carried one overdue list and one closed-with-issue alert
     titles = sorted(post.title for post in slack.posts.all())

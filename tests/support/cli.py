@@ -1,9 +1,9 @@
-"""Run the real `ied-workflow` entry point in-process, as a shell would."""
+"""The real `ied-workflow` entry point run in-process, as a shell would run it."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -14,6 +14,8 @@ from ied_workflow.cli.main import main
 
 @dataclass
 class Run:
+    """What one command printed and returned."""
+
     code: int
     out: str
     err: str
@@ -22,10 +24,10 @@ class Run:
 Cli = Callable[..., Run]
 
 
-@pytest.fixture
-def cli(
+def cli_runner(
     database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> Cli:
+) -> Iterator[Cli]:
+    """The body of the `cli` fixture: the command on `database_url`, channels unset."""
     monkeypatch.setenv("IED_DATABASE_URL", database_url)
     for name in ("IED_SLACK_WEBHOOK_URL", "IED_SMTP_HOST", "IED_OPS_TIMEZONE"):
         monkeypatch.delenv(name, raising=False)
