@@ -18,9 +18,11 @@ from sqlalchemy import Engine
 
 from config.settings import Settings
 from ied_workflow import db
+from ied_workflow.clock import FixedClock
 from ied_workflow.workflow import Workflow
 from tests.services import scratch_postgres_database, unavailable
 from tests.support.cli import Cli, cli_runner
+from tests.support.data import NOW
 from tests.support.database import empty_tables
 from tests.support.deployment import Deploy, deployments
 from tests.support.net import free_port
@@ -86,7 +88,8 @@ def settings(database_url: str) -> Settings:
 
 @pytest.fixture
 def workflow(engine: Engine, settings: Settings) -> Workflow:
-    return Workflow(engine, settings)
+    """The workflow with its clock fixed at NOW: no test depends on the day it runs."""
+    return Workflow(engine, settings, clock=FixedClock(NOW))
 
 
 @pytest.fixture

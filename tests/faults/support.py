@@ -1,6 +1,6 @@
 """Helpers for the fault-injection tests: reading the outcome and recording the figures.
 
-Reads go through `Workflow.transaction`, as the product's own do, so that a read right
+Reads go through `Workflow.run`, as the product's own do, so that a read right
 after a PostgreSQL restart retries on a fresh connection instead of failing.
 """
 
@@ -26,11 +26,11 @@ RECORDED: dict[str, dict[str, object]] = {}  # printed again in the terminal sum
 def follow_up_rows(workflow: Workflow) -> list[tuple[Any, ...]]:
     """Every follow-up row, to show a scan changed none of them."""
     query = select(t.follow_ups).order_by(t.follow_ups.c.id)
-    return workflow.transaction(lambda c: [tuple(row) for row in c.execute(query)])
+    return workflow.run(lambda uow: [tuple(row) for row in uow.conn.execute(query)])
 
 
 def audit_mismatches(workflow: Workflow) -> list[audit.Mismatch]:
-    return workflow.transaction(lambda c: list(audit.verify(c)))
+    return workflow.audit()
 
 
 def retried_then_succeeded(log: str, task: str) -> dict[str, int]:

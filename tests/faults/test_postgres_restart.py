@@ -12,7 +12,7 @@ import contextlib
 import time
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import psycopg
 import pytest
@@ -25,7 +25,7 @@ from tests.faults.support import (
     record_figures,
     retried_then_succeeded,
 )
-from tests.support.data import duplicates, outbox_rows, overdue_follow_ups
+from tests.support.data import delivery_rows, duplicates, overdue_follow_ups
 from tests.support.deployment import Deploy, alerting
 from tests.support.processes import celery_processes
 from tests.support.servers import PrivatePostgres, PrivateRedis
@@ -49,19 +49,18 @@ def plain_url(url: str) -> str:
 
 
 def overdue_key(follow_up: FollowUp) -> str:
-    """The dedupe key of the first overdue alert of `follow_up` (should the product's
+    """The episode key of the first overdue alert of `follow_up` (should the product's
     format change, the test fails at once saying the scan never waited on it)."""
     return f"overdue:{follow_up.id}:{int(follow_up.due_at.timestamp())}:0"
 
 
 @contextlib.contextmanager
 def holding_key(url: str, follow_up: FollowUp, key: str) -> Iterator[psycopg.Connection]:
-    """An uncommitted outbox row with `key`: a scan inserting the same key waits for it."""
+    """An uncommitted alert with `key`: a scan inserting the same key waits for it."""
     conn = psycopg.connect(plain_url(url))
     conn.execute(
-        "INSERT INTO notifications (kind, channel, follow_up_id, dedupe_key, status, attempts,"
-        " next_attempt_at, created_at) VALUES ('overdue', 'slack', %s, %s, 'pending', 0,"
-        " now(), now())",
+        "INSERT INTO alerts (kind, follow_up_id, episode_key, created_at)"
+        " VALUES ('overdue', %s, %s, now())",
         (follow_up.id, key),
     )
     try:
@@ -99,7 +98,7 @@ def test_tasks_retry_through_a_postgres_crash_and_leave_no_half_written_change(
         **alerting(slack),
     )
     workflow = deployment.workflow
-    now = datetime.now(UTC).replace(microsecond=0)
+    now = workflow.now().replace(microsecond=0)  # the database's clock, as the product's
     first = overdue_follow_ups(workflow, ALERTED_FIRST, now - timedelta(hours=2))
     second = overdue_follow_ups(
         workflow, GOING_OVERDUE, now - timedelta(seconds=1), first=ALERTED_FIRST + 1
@@ -113,7 +112,7 @@ def test_tasks_retry_through_a_postgres_crash_and_leave_no_half_written_change(
         slack.wait_for(3, timeout=30)
 
         # When a second scan is stuck half-way through its transaction
-        scan_at = datetime.now(UTC)
+        scan_at = workflow.now()
         held = second[BLOCKED_AT]
         with holding_key(private_database, held, overdue_key(held)):
             app.send_task("ied.scan_overdue", kwargs={"now": scan_at.isoformat()})
@@ -130,7 +129,7 @@ def test_tasks_retry_through_a_postgres_crash_and_leave_no_half_written_change(
         everyone = {f.id for f in first + second}
 
         def delivered() -> bool:
-            rows = outbox_rows(workflow)
+            rows = delivery_rows(workflow)
             listed = set(slack.follow_up_ids())
             return (
                 len(rows) == len(everyone)
@@ -158,9 +157,9 @@ def test_tasks_retry_through_a_postgres_crash_and_leave_no_half_written_change(
     assert "raised unexpected" not in log, "a task gave up"
     # ...and nothing is half-written: one row per follow-up, every key once, follow-ups
     # untouched by the scans, and the audit history agrees with every follow-up
-    rows = outbox_rows(workflow)
+    rows = delivery_rows(workflow)
     assert Counter(r["follow_up_id"] for r in rows) == dict.fromkeys(everyone, 1)
-    assert len({(r["dedupe_key"], r["channel"]) for r in rows}) == len(rows)
+    assert len({(r["episode_key"], r["channel"]) for r in rows}) == len(rows)
     assert follow_up_rows(workflow) == follow_ups_before
     assert audit_mismatches(workflow) == []
     doubled = duplicates(slack.follow_up_ids())

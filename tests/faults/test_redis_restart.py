@@ -14,13 +14,13 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from ied_workflow.workflow import Workflow
 from tests.faults.support import record_figures
-from tests.support.data import outbox_rows, overdue_follow_ups
+from tests.support.data import delivery_rows, overdue_follow_ups
 from tests.support.deployment import Deploy, alerting
 from tests.support.processes import CeleryProcess, Supervisor, celery_processes
 from tests.support.servers import PrivateRedis
@@ -73,7 +73,7 @@ def through_an_outage(
     supervised: Supervisor | None = None,
 ) -> Run:
     """Start, alert, crash Redis mid-dispatch, let follow-ups go overdue, bring Redis back."""
-    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    an_hour_ago = workflow.now() - timedelta(hours=1)
     before = {f.id for f in overdue_follow_ups(workflow, BEFORE, an_hour_ago)}
     slack.delay = 2  # hold the first post, so the dispatch task is running at the crash
     worker.start().wait_ready()
@@ -83,7 +83,7 @@ def through_an_outage(
     redis.kill()
     down_at = time.monotonic()
     slack.delay = 0
-    soon = datetime.now(UTC) + timedelta(seconds=1)
+    soon = workflow.now() + timedelta(seconds=1)
     during = {f.id for f in overdue_follow_ups(workflow, DURING, soon, first=BEFORE + 1)}
     time.sleep(OUTAGE)
     posts_in_outage = len(slack.posts.all()) - 1
@@ -94,7 +94,7 @@ def through_an_outage(
         return during <= set(slack.follow_up_ids())
 
     def sent() -> bool:  # the batch cut off by the crash goes again once its lease is up
-        return {r["status"] for r in outbox_rows(workflow)} == {"sent"}
+        return {r["status"] for r in delivery_rows(workflow)} == {"sent"}
 
     def gone() -> bool:  # unsupervised, a dead process stays dead: no use waiting
         return supervised is None and not (worker.running() and beat.running())
@@ -108,7 +108,7 @@ def through_an_outage(
 def assert_each_alerted_once_or_in_flight(run: Run, workflow: Workflow, slack: FakeSlack) -> int:
     """One outbox row per follow-up; Slack saw each, repeats only from the batch in flight."""
     everyone = run.before | run.during
-    rows = outbox_rows(workflow)
+    rows = delivery_rows(workflow)
     assert Counter(r["follow_up_id"] for r in rows) == dict.fromkeys(everyone, 1)
     assert {r["status"] for r in rows} == {"sent"}
     listed = Counter(slack.follow_up_ids())

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from tests.faults.support import record_figures
-from tests.support.data import OPS, outbox_rows, overdue_follow_ups
+from tests.support.data import OPS, delivery_rows, overdue_follow_ups
 from tests.support.deployment import Deploy, alerting
 from tests.support.processes import CeleryProcess, celery_processes
 from tests.support.servers import PrivateRedis
@@ -44,7 +44,7 @@ def test_two_beats_and_duplicate_ticks_alert_each_overdue_episode_exactly_once(
         **alerting(slack),
     )
     workflow = deployment.workflow
-    now = datetime.now(UTC)
+    now = workflow.now()  # the database's clock, which the worker reads
     overdue = overdue_follow_ups(workflow, OVERDUE, now - timedelta(hours=1))
     later = overdue_follow_ups(workflow, LATER, now + timedelta(seconds=5), first=OVERDUE + 1)
     worker = deployment.celery("worker", "--concurrency=2")
@@ -64,14 +64,14 @@ def test_two_beats_and_duplicate_ticks_alert_each_overdue_episode_exactly_once(
             extra_scans += 1
             if not rescheduled and time.monotonic() - started >= RUN_FOR / 2:
                 for follow_up in overdue[:RESCHEDULED]:
-                    new_due = datetime.now(UTC) - timedelta(minutes=1)
+                    new_due = workflow.now() - timedelta(minutes=1)
                     workflow.reschedule(follow_up.id, due_at=new_due, by=OPS)
                 rescheduled = True
             time.sleep(1)
         expected = {f.id: 1 for f in overdue + later} | {f.id: 2 for f in overdue[:RESCHEDULED]}
 
         def delivered() -> bool:
-            rows = outbox_rows(workflow)
+            rows = delivery_rows(workflow)
             return len(rows) == sum(expected.values()) and all(r["status"] == "sent" for r in rows)
 
         wait_until(delivered, 20, "every episode's alert sent")
@@ -84,9 +84,9 @@ def test_two_beats_and_duplicate_ticks_alert_each_overdue_episode_exactly_once(
         )
 
     # Then each follow-up has one outbox row per overdue episode, and Slack listed it that often
-    rows = outbox_rows(workflow)
+    rows = delivery_rows(workflow)
     assert Counter(r["follow_up_id"] for r in rows) == expected
-    assert len({r["dedupe_key"] for r in rows}) == len(rows)
+    assert len({r["episode_key"] for r in rows}) == len(rows)
     assert Counter(slack.follow_up_ids()) == expected
     # ...while the scans really did run over and over, from a beat and the rogue scanner
     assert sum(beat_scans) >= RUN_FOR // SCAN_EVERY - 1
@@ -100,7 +100,7 @@ def test_two_beats_and_duplicate_ticks_alert_each_overdue_episode_exactly_once(
             "extra_scans_sent": extra_scans,
             "scan_tasks_run": scans_run,
             "episodes": sum(expected.values()),
-            "outbox_rows": len(rows),
+            "delivery_rows": len(rows),
             "slack_mentions": len(slack.follow_up_ids()),
             "duplicates": len(slack.follow_up_ids()) - sum(expected.values()),
         },

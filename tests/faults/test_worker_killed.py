@@ -15,7 +15,7 @@ import signal
 import time
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -24,7 +24,7 @@ from celery import Celery
 from ied_workflow.domain import FollowUp
 from ied_workflow.workflow import Workflow
 from tests.faults.support import record_figures
-from tests.support.data import duplicates, outbox_rows, overdue_follow_ups
+from tests.support.data import delivery_rows, duplicates, overdue_follow_ups
 from tests.support.deployment import Deploy, Deployment, alerting
 from tests.support.processes import CeleryProcess, celery_processes
 from tests.support.servers import PrivateRedis
@@ -91,7 +91,7 @@ def dispatching(
         notify_lease_seconds=LEASE,
         **alerting(slack, smtp if load.email else None),
     )
-    now = datetime.now(UTC)
+    now = deployment.workflow.now()  # the database's clock, which the worker reads
     made = overdue_follow_ups(deployment.workflow, load.alerts, now - timedelta(hours=2))
     if not load.scan_in_worker:
         deployment.workflow.scan_overdue(now)
@@ -105,7 +105,7 @@ def start_dispatch(app: Celery, load: Load) -> None:
 
 def rows_in_flight(workflow: Workflow) -> list[dict[str, Any]]:
     """Rows claimed by a dispatcher and neither sent nor rescheduled: what a kill strands."""
-    return [r for r in outbox_rows(workflow) if r["status"] == "pending" and r["claimed_until"]]
+    return [r for r in delivery_rows(workflow) if r["status"] == "pending" and r["claimed_until"]]
 
 
 def per_channel(rows: list[dict[str, Any]]) -> Counter[str]:
@@ -118,7 +118,7 @@ def dispatch_until_all_sent(app: Celery, run: Dispatching, timeout: float = 45) 
 
     def done() -> bool:
         nonlocal sends
-        rows = outbox_rows(run.workflow)
+        rows = delivery_rows(run.workflow)
         if len(rows) == expected and all(row["status"] == "sent" for row in rows):
             return True
         app.send_task("ied.dispatch_notifications")
@@ -133,7 +133,7 @@ def assert_delivered_at_least_once(
     run: Dispatching, slack: FakeSlack, smtp: SmtpSink, in_flight: Counter[str]
 ) -> dict[str, int]:
     """Every follow-up alerted on every channel; repeats only among the rows in flight."""
-    rows = outbox_rows(run.workflow)
+    rows = delivery_rows(run.workflow)
     assert len(rows) == run.load.alerts * len(run.load.channels)
     assert {r["status"] for r in rows} == {"sent"}
     listed = {"slack": slack.follow_up_ids(), "email": smtp.follow_up_ids()}
@@ -166,7 +166,7 @@ def test_worker_killed_mid_dispatch_then_restarted_delivers_every_alert(
         run.worker.kill()
         posts_at_kill = len(slack.posts.all())
         in_flight = per_channel(rows_in_flight(run.workflow))
-        sent_at_kill = sum(1 for r in outbox_rows(run.workflow) if r["status"] == "sent")
+        sent_at_kill = sum(1 for r in delivery_rows(run.workflow) if r["status"] == "sent")
 
         # ...and restarted, with the periodic dispatch running again
         slack.delay = 0
@@ -189,7 +189,7 @@ def test_worker_killed_mid_dispatch_then_restarted_delivers_every_alert(
         "duplicates_after_restart": sum(doubled.values()),
         "lost": load.alerts - len(set(slack.follow_up_ids())),
         "slack_posts_total": len(slack.posts.all()),
-        "max_attempts_of_a_row": max(r["attempts"] for r in outbox_rows(run.workflow)),
+        "max_attempts_of_a_row": max(r["attempts"] for r in delivery_rows(run.workflow)),
         "dispatches_sent_after_restart": sends,
         "seconds_from_restart_to_all_sent": round(recovered, 2),
     }
@@ -223,7 +223,7 @@ def test_pool_child_killed_mid_dispatch_gets_its_task_redelivered(
         in_flight_ids = {row["id"] for row in flying}
 
         def only_in_flight_unsent() -> bool:
-            return {r["id"] for r in outbox_rows(run.workflow) if r["status"] != "sent"} <= (
+            return {r["id"] for r in delivery_rows(run.workflow) if r["status"] != "sent"} <= (
                 in_flight_ids
             )
 

@@ -18,9 +18,12 @@ from ied_workflow import tables
 from ied_workflow.alerts import deliveries
 from ied_workflow.alerts.channels import ConsoleChannel, SlackChannel
 from ied_workflow.workflow import Workflow
-from tests.conftest import NOW, OPS, make_settings, snapshot
 from tests.integration.test_contract import OPEN_ISSUE, SATISFIED, delivered, reached
-from tests.notify.conftest import FakeSlack, SmtpFactory, slack, smtp_factory  # noqa: F401
+from tests.support.data import NOW, OPS
+from tests.support.database import snapshot
+from tests.support.settings import build_settings
+from tests.support.slack import FakeSlack
+from tests.support.smtp import SmtpFactory
 
 HOUR = timedelta(hours=1)
 LEASE = timedelta(minutes=2)
@@ -90,7 +93,7 @@ def test_changing_the_reminder_interval_alerts_nobody_again_at_once(
     workflow.scan_overdue(NOW)
     # When the interval changes, however far, and the next scan runs
     for hours in (100_000, 1):
-        changed = Workflow(engine, make_settings(database_url, overdue_reminder_hours=hours))
+        changed = Workflow(engine, build_settings(database_url, overdue_reminder_hours=hours))
         # Then nobody is alerted before an interval has passed since their last alert
         assert changed.scan_overdue(NOW + timedelta(minutes=30)).alerts_written == 0
     assert changed.scan_overdue(NOW + timedelta(hours=1)).alerts_written == 3
@@ -112,7 +115,7 @@ def test_closed_and_future_follow_ups_are_not_alerted(workflow: Workflow) -> Non
 
 
 def test_scan_walks_the_overdue_rows_in_batches(database_url: str, engine: Engine) -> None:
-    workflow = Workflow(engine, make_settings(database_url, scan_batch_size=3))
+    workflow = Workflow(engine, build_settings(database_url, scan_batch_size=3))
     for i in range(7):
         delivered(workflow, f"L-{i}", due_at=NOW - HOUR)  # same due date: ties broken by id
     result = workflow.scan_overdue(NOW)
@@ -137,7 +140,7 @@ def test_alert_state_lost_still_records_no_double(workflow: Workflow, engine: En
 
 
 def test_digest_is_recorded_once_per_local_day(database_url: str, engine: Engine) -> None:
-    workflow = Workflow(engine, make_settings(database_url, ops_timezone="Europe/Paris"))
+    workflow = Workflow(engine, build_settings(database_url, ops_timezone="Europe/Paris"))
     delivered(workflow, due_at=NOW - HOUR)
     assert workflow.send_digest(NOW) == 1
     assert workflow.send_digest(NOW + HOUR) == 0
@@ -154,7 +157,7 @@ def test_a_committed_alert_asks_for_one_dispatch_and_a_refusal_asks_for_none(
     database_url: str, engine: Engine
 ) -> None:
     asked: list[str] = []
-    settings = make_settings(database_url)
+    settings = build_settings(database_url)
     workflow = Workflow(engine, settings, dispatch_soon=lambda: asked.append("x"))
     follow_up = reached(workflow)
     assert asked == []  # no alert, no dispatch
@@ -174,18 +177,18 @@ def test_a_committed_alert_asks_for_one_dispatch_and_a_refusal_asks_for_none(
 def test_alert_recorded_without_channels_reaches_slack_and_email_once(
     database_url: str,
     engine: Engine,
-    slack: FakeSlack,  # noqa: F811
-    smtp_factory: SmtpFactory,  # noqa: F811
+    slack: FakeSlack,
+    smtp_factory: SmtpFactory,
 ) -> None:
     # Given a closed-with-issue alert recorded by a process with no channel settings
-    laptop = Workflow(engine, make_settings(database_url))
+    laptop = Workflow(engine, build_settings(database_url))
     follow_up = reached(laptop)
     laptop.record_outcome(follow_up.id, by=OPS, outcome=OPEN_ISSUE, now=NOW)
     # When a dispatcher configured with Slack and SMTP runs, twice
     smtp = smtp_factory()
     worker = Workflow(
         engine,
-        make_settings(
+        build_settings(
             database_url,
             slack_webhook_url=slack.url,
             smtp_host=smtp.host,
@@ -198,7 +201,7 @@ def test_alert_recorded_without_channels_reaches_slack_and_email_once(
     # Then Slack and email each received it once
     assert first.sent == {"slack": 1, "email": 1} and second.sent == {}
     assert len(slack.bodies) == 1 and f"#{follow_up.id}" in json.dumps(slack.bodies[0])
-    assert len(smtp.handler.received) == 1
+    assert len(smtp.emails.all()) == 1
     assert sorted((r["channel"], r["status"]) for r in rows(worker)) == [
         ("email", "sent"),
         ("slack", "sent"),
@@ -208,15 +211,15 @@ def test_alert_recorded_without_channels_reaches_slack_and_email_once(
 def test_console_delivery_does_not_count_for_slack(
     database_url: str,
     engine: Engine,
-    slack: FakeSlack,  # noqa: F811
+    slack: FakeSlack,
 ) -> None:
     # Given an alert printed on a console by a dispatcher without Slack
-    follow_up = delivered(Workflow(engine, make_settings(database_url)), due_at=NOW - HOUR)
-    laptop = Workflow(engine, make_settings(database_url))
+    follow_up = delivered(Workflow(engine, build_settings(database_url)), due_at=NOW - HOUR)
+    laptop = Workflow(engine, build_settings(database_url))
     laptop.scan_overdue(NOW)
     assert laptop.dispatch(console(laptop), now=NOW).sent == {"console": 1}
     # When a dispatcher with Slack runs
-    worker = Workflow(engine, make_settings(database_url, slack_webhook_url=slack.url))
+    worker = Workflow(engine, build_settings(database_url, slack_webhook_url=slack.url))
     # Then Slack still gets the alert
     assert worker.dispatch(now=NOW + timedelta(minutes=1)).sent == {"slack": 1}
     assert f"#{follow_up.id}" in json.dumps(slack.bodies)
@@ -226,7 +229,7 @@ def test_channel_configured_later_takes_only_the_recent_backlog(
     database_url: str, engine: Engine
 ) -> None:
     # Given one alert recorded two days ago and one an hour ago, never dispatched
-    workflow = Workflow(engine, make_settings(database_url, alert_backlog_hours=24))
+    workflow = Workflow(engine, build_settings(database_url, alert_backlog_hours=24))
     old = reached(workflow, "L-old")
     workflow.record_outcome(old.id, by=OPS, outcome=OPEN_ISSUE, now=NOW - timedelta(days=2))
     recent = delivered(workflow, "L-new", due_at=NOW - 2 * HOUR)
@@ -244,7 +247,7 @@ def test_channel_in_use_delivers_everything_after_a_long_outage(
     database_url: str, engine: Engine
 ) -> None:
     # Given a console channel in use, then no dispatch for three days
-    workflow = Workflow(engine, make_settings(database_url, alert_backlog_hours=24))
+    workflow = Workflow(engine, build_settings(database_url, alert_backlog_hours=24))
     workflow.dispatch(console(workflow), now=NOW)
     delivered(workflow, due_at=NOW - HOUR)
     workflow.scan_overdue(NOW)
@@ -288,7 +291,7 @@ def test_dispatch_sends_one_message_per_kind_and_marks_deliveries_sent(
 
 def test_slack_429_backs_off_for_retry_after_then_delivers(
     workflow: Workflow,
-    slack: FakeSlack,  # noqa: F811
+    slack: FakeSlack,
 ) -> None:
     delivered(workflow, due_at=NOW - HOUR)
     workflow.scan_overdue(NOW)
@@ -305,7 +308,7 @@ def test_slack_429_backs_off_for_retry_after_then_delivers(
 
 def test_permanent_failure_ends_failed_and_retry_sends_it(
     workflow: Workflow,
-    slack: FakeSlack,  # noqa: F811
+    slack: FakeSlack,
 ) -> None:
     delivered(workflow, due_at=NOW - HOUR)
     workflow.scan_overdue(NOW)
@@ -321,9 +324,9 @@ def test_permanent_failure_ends_failed_and_retry_sends_it(
 def test_transient_failures_end_failed_after_max_attempts(
     database_url: str,
     engine: Engine,
-    slack: FakeSlack,  # noqa: F811
+    slack: FakeSlack,
 ) -> None:
-    workflow = Workflow(engine, make_settings(database_url, notify_max_attempts=3))
+    workflow = Workflow(engine, build_settings(database_url, notify_max_attempts=3))
     delivered(workflow, due_at=NOW - HOUR)
     workflow.scan_overdue(NOW)
     channels = {"slack": SlackChannel(slack.url, timeout=2)}

@@ -20,9 +20,10 @@ import sqlalchemy as sa
 from ied_workflow import db, tables
 from ied_workflow.domain import Outcome, Satisfaction
 from ied_workflow.workflow import Workflow
-from tests.conftest import NOW, OPS, make_settings
-from tests.notify.conftest import FakeSlack, slack  # noqa: F401
 from tests.services import scratch_postgres_database
+from tests.support.data import NOW, OPS
+from tests.support.settings import build_settings
+from tests.support.slack import FakeSlack
 
 HISTORY = ("leads", "follow_ups", "contact_attempts", "events")
 OVERDUE_DUE = NOW - timedelta(hours=3)
@@ -34,7 +35,7 @@ notifications_0003 = sa.table(
     sa.column("kind", sa.String),
     sa.column("channel", sa.String),
     sa.column("follow_up_id", sa.Integer),
-    sa.column("dedupe_key", sa.String),
+    sa.column("episode_key", sa.String),
     sa.column("payload", sa.JSON),
     sa.column("status", sa.String),
     sa.column("attempts", sa.Integer),
@@ -87,14 +88,14 @@ def written_by_0003(workflow: Workflow) -> dict[str, int]:
     row: dict[str, Any] = {"payload": None, "claimed_until": None, "last_error": None}
     rows = [
         row | {"id": 1, "kind": "overdue", "channel": "slack", "follow_up_id": late.id,
-               "dedupe_key": overdue_key, "status": "sent", "attempts": 1,
+               "episode_key": overdue_key, "status": "sent", "attempts": 1,
                "next_attempt_at": ALERTED, "created_at": ALERTED, "sent_at": ALERTED},
         row | {"id": 2, "kind": "overdue", "channel": "email", "follow_up_id": late.id,
-               "dedupe_key": overdue_key, "status": "failed", "attempts": 8,
+               "episode_key": overdue_key, "status": "failed", "attempts": 8,
                "next_attempt_at": ALERTED, "created_at": ALERTED, "sent_at": None,
                "last_error": "SMTPRecipientsRefused"},
         row | {"id": 3, "kind": "closed_with_issue", "channel": "console",
-               "follow_up_id": issue.id, "dedupe_key": f"closed_with_issue:{issue.id}",
+               "follow_up_id": issue.id, "episode_key": f"closed_with_issue:{issue.id}",
                "payload": {"issueSummary": "broken panel"}, "status": "pending", "attempts": 0,
                "next_attempt_at": NOW, "created_at": NOW - timedelta(minutes=30),
                "sent_at": None},
@@ -109,17 +110,17 @@ def written_by_0003(workflow: Workflow) -> dict[str, int]:
 
 def test_upgrade_keeps_history_and_sends_nothing_twice(
     url_at_0003: str,
-    slack: FakeSlack,  # noqa: F811
+    slack: FakeSlack,
 ) -> None:
     # Given a database written by release 0003
-    old = Workflow.from_settings(make_settings(url_at_0003))
+    old = Workflow.from_settings(build_settings(url_at_0003))
     ids = written_by_0003(old)
     before = history(old.engine)
     old.engine.dispose()
 
     # When it is upgraded
     db.upgrade(url_at_0003)
-    workflow = Workflow.from_settings(make_settings(url_at_0003, slack_webhook_url=slack.url))
+    workflow = Workflow.from_settings(build_settings(url_at_0003, slack_webhook_url=slack.url))
 
     # Then every follow-up, contact, event and note is intact, and the audit replays clean
     assert history(workflow.engine) == before

@@ -330,7 +330,7 @@ def closed_with_issue(wf: Workflow, lead: str, due: datetime | None = None) -> i
     return wf.record_outcome(follow_up.id, by=OPS, outcome=outcome).id
 
 
-def test_dispatch_failures_outbox_rows_and_listings_never_hold_a_secret(
+def test_dispatch_failures_delivery_rows_and_listings_never_hold_a_secret(
     cli: Cli,
     engine: Engine,
     slack: FakeSlack,

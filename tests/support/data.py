@@ -1,7 +1,7 @@
-"""Test data: the fixed clock, who acts, follow-ups to alert, and the outbox they fill.
+"""Test data: the fixed instant, who acts, follow-ups to alert, and their deliveries.
 
-Writes and reads go through `Workflow.transaction`, as the product's own do, so that a
-read right after a PostgreSQL restart retries on a fresh connection instead of failing.
+Writes and reads go through `Workflow.run`, as the product's own do, so that a read
+right after a PostgreSQL restart retries on a fresh connection instead of failing.
 """
 
 from __future__ import annotations
@@ -11,11 +11,9 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
-
 from ied_workflow import service
-from ied_workflow import tables as t
 from ied_workflow.domain import FollowUp
+from ied_workflow.unit_of_work import UnitOfWork
 from ied_workflow.workflow import Workflow
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
@@ -28,28 +26,27 @@ def overdue_follow_ups(
 ) -> list[FollowUp]:
     """`count` follow-ups on fresh leads L-`first`..., due at `due_at`, in one transaction."""
 
-    def make(conn: Any) -> list[FollowUp]:
+    def make(uow: UnitOfWork) -> list[FollowUp]:
         made = []
         for number in range(first, first + count):
             lead = f"L-{number}"
-            service.upsert_lead(conn, lead, status="assigned", installer_id=f"INST-{number}")
-            made.append(service.create(conn, lead, by=OPS, due_at=due_at))
+            service.upsert_lead(uow, lead, status="assigned", installer_id=f"INST-{number}")
+            made.append(service.create(uow, lead, by=OPS, due_at=due_at))
         return made
 
-    return workflow.transaction(make)
+    return workflow.run(make)
 
 
-def outbox_rows(workflow: Workflow) -> list[dict[str, Any]]:
-    """Every outbox row, oldest first."""
-    n = t.notifications
-    query = select(n).order_by(n.c.id)
-    return workflow.transaction(lambda c: [dict(row._mapping) for row in c.execute(query)])
+def delivery_rows(workflow: Workflow) -> list[dict[str, Any]]:
+    """Every delivery (an alert on one channel) with its alert, oldest first."""
+    return sorted(workflow.notifications(limit=1_000_000), key=lambda row: row["id"])
 
 
 def all_sent(workflow: Workflow) -> bool:
-    """The outbox has rows and every one of them is sent."""
-    rows = outbox_rows(workflow)
-    return bool(rows) and all(row["status"] == "sent" for row in rows)
+    """There are deliveries, every one is sent, and no alert waits for a channel."""
+    rows = delivery_rows(workflow)
+    waiting = workflow.undelivered_alerts(limit=1)
+    return bool(rows) and not waiting and all(row["status"] == "sent" for row in rows)
 
 
 def duplicates(ids: Iterable[int]) -> int:

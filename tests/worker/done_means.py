@@ -22,7 +22,7 @@ from typing import Any
 
 from ied_workflow import db
 from tests.services import REDIS_URL, redis_client, scratch_postgres_database
-from tests.support.data import outbox_rows, overdue_follow_ups
+from tests.support.data import delivery_rows, overdue_follow_ups
 from tests.support.deployment import alerting, deployments
 from tests.support.slack import FakeSlack, SlackPost
 from tests.support.smtp import Email, SmtpSink
@@ -108,13 +108,13 @@ def run(
         )
         worker = deployment.celery("worker", *args, app=APP).start()
         worker.wait_ready()
-        due_at = datetime.now(UTC) + DUE_IN
+        due_at = deployment.workflow.now() + DUE_IN
         made = overdue_follow_ups(deployment.workflow, FOLLOW_UPS, due_at)
         slack.wait_for(1, timeout=30)
         smtp.emails.wait_for(1, timeout=30)
         time.sleep(WATCH_SCANS * SCAN_SECONDS)
         worker.stop()
-        outbox = outbox_rows(deployment.workflow)
+        outbox = delivery_rows(deployment.workflow)
     shown = ("IED_SCAN_INTERVAL_SECONDS", "IED_DISPATCH_INTERVAL_SECONDS", "IED_DIGEST_AT")
     return Report(
         command=f"celery -A {APP} worker --loglevel=INFO {shlex.join(args)}",

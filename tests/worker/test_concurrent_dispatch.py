@@ -8,12 +8,10 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
-from ied_workflow.dispatch import dispatch
 
-from ied_workflow.alerts.channels import channels_from_settings
 from ied_workflow.workflow import Workflow
 from tests.support.data import all_sent, duplicates, overdue_follow_ups
 from tests.support.settings import build_settings
@@ -43,15 +41,15 @@ def dispatchers(postgres_database: str, slack: FakeSlack) -> Iterator[list[Workf
 
 
 def dispatch_now(workflow: Workflow) -> None:
-    """What the ied.dispatch_notifications task does, with the clock read at its start."""
-    dispatch(workflow, channels_from_settings(workflow.settings), datetime.now(UTC))
+    """What the ied.dispatch_notifications task does: the database's clock at each step."""
+    workflow.dispatch()
 
 
 def test_dispatcher_starting_during_a_long_run_sends_no_alert_twice(
     dispatchers: list[Workflow], slack: FakeSlack
 ) -> None:
     # Given overdue alerts in the outbox, and a dispatch run longer than the lease
-    now = datetime.now(UTC)
+    now = dispatchers[0].now()
     made = overdue_follow_ups(dispatchers[0], ALERTS, now - timedelta(hours=1))
     dispatchers[0].scan_overdue(now)
     running = threading.Thread(target=dispatch_now, args=(dispatchers[0],))

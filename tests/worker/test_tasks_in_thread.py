@@ -10,7 +10,7 @@ import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -22,7 +22,7 @@ from config.celery_app import make_app
 from config.settings import get_settings
 from ied_workflow.domain import Outcome
 from ied_workflow.workflow import Workflow
-from tests.support.data import OPS, OPS_EMAILS, all_sent, outbox_rows, overdue_follow_ups
+from tests.support.data import OPS, OPS_EMAILS, all_sent, delivery_rows, overdue_follow_ups
 from tests.support.deployment import Deployment
 from tests.support.slack import FakeSlack
 from tests.support.smtp import SmtpSink
@@ -99,7 +99,7 @@ def test_overdue_scan_sent_by_name_alerts_each_channel_once(
     worker: Worker, slack: FakeSlack, smtp: SmtpSink
 ) -> None:
     # Given three follow-ups that went overdue two hours ago
-    now = datetime.now(UTC)
+    now = worker.workflow.now()
     ids = sorted(f.id for f in overdue_follow_ups(worker.workflow, 3, now - timedelta(hours=2)))
 
     # When another service sends the scan by name, twice at the same instant, then a dispatch
@@ -114,14 +114,14 @@ def test_overdue_scan_sent_by_name_alerts_each_channel_once(
     [email] = smtp.emails.all()
     assert sorted(email.follow_up_ids) == ids
     assert email.rcpt_tos == OPS_EMAILS.split(",")
-    assert len(outbox_rows(worker.workflow)) == 2 * len(ids)  # one row per channel each
+    assert len(delivery_rows(worker.workflow)) == 2 * len(ids)  # one row per channel each
 
 
 def test_digest_sent_twice_the_same_day_is_delivered_once(
     worker: Worker, slack: FakeSlack, smtp: SmtpSink
 ) -> None:
     # Given one overdue follow-up, so the digest has something to count
-    now = datetime.now(UTC)
+    now = worker.workflow.now()
     overdue_follow_ups(worker.workflow, 1, now - timedelta(hours=2))
 
     # When the digest task is sent twice (a doubled beat tick), then a dispatch
@@ -143,7 +143,7 @@ def test_closed_with_issue_alert_carries_the_escaped_issue_summary(
     worker: Worker, slack: FakeSlack, smtp: SmtpSink
 ) -> None:
     # Given a follow-up, not overdue, whose customer was reached
-    due = datetime.now(UTC) + timedelta(days=2)
+    due = worker.workflow.now() + timedelta(days=2)
     [follow_up] = overdue_follow_ups(worker.workflow, 1, due)
     worker.workflow.log_contact(follow_up.id, by=OPS, outcome="reached_customer")
 

@@ -6,7 +6,7 @@ this test's own (`-Q`), since other sessions may share the Redis server.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -28,7 +28,7 @@ def test_worker_process_delivers_overdue_and_closed_with_issue_alerts(
 ) -> None:
     workflow = deployment.workflow
     # Given three overdue follow-ups scanned into the outbox, and one closed with an issue
-    now = datetime.now(UTC)
+    now = workflow.now()  # the database's clock, which the worker reads
     late = overdue_follow_ups(workflow, 3, now - timedelta(hours=5))
     workflow.scan_overdue(now)
     [closed] = overdue_follow_ups(workflow, 1, now + timedelta(days=1), first=4)
