@@ -64,6 +64,11 @@ class CountingWorkflow(Workflow):
     """The Workflow, counting every lost race it retries (optimistic lock, deadlock)."""
 
     conflicts = 0
+    clock_offset = timedelta(0)  # the database's clock minus this host's
+
+    def database_now(self) -> datetime:
+        """The database's clock without a round trip: the product decides by that clock."""
+        return datetime.now(UTC) + self.clock_offset
 
     def run(self, work: Callable[[UnitOfWork], R], *, now: datetime | None = None) -> R:
         def counted(uow: UnitOfWork) -> R:
@@ -92,6 +97,7 @@ def run(
     settings = Settings(database_url=url, _env_file=None)  # type: ignore[call-arg]
     wf = CountingWorkflow(engine, settings)
     _count_database_conflicts(engine, wf)
+    wf.clock_offset = wf.now() - datetime.now(UTC)
     rng = random.Random(seed * 1000 + worker)
     ops: list[Op] = []
     barrier.wait(timeout=120)
@@ -137,7 +143,7 @@ def _one(
 def _action(wf: CountingWorkflow, rng: random.Random, op: Op) -> Callable[[], Any]:
     fid, by, token = op.follow_up_id, op.by, op.token
     assert fid is not None and token is not None
-    now = datetime.now(UTC)
+    now = wf.database_now()
     if op.op == "log_contact":
         result = rng.choice(["attempted", "left_message", "no_response"])
         result = "reached_customer" if rng.random() < 0.4 else result
@@ -186,7 +192,7 @@ def _bad(wf: CountingWorkflow, rng: random.Random, worker: int, n: int, by: str,
         op = Op("log_contact", kind, by, fid, token)
         return _apply(wf, op, lambda: wf.log_contact(fid, by=by, outcome="reached", note=token))
     if kind == "future":
-        at = datetime.now(UTC) + timedelta(days=1)
+        at = wf.database_now() + timedelta(days=1)
         op = Op("log_contact", kind, by, fid, token)
         return _apply(
             wf, op, lambda: wf.log_contact(fid, by=by, outcome="attempted", at=at, note=token)
