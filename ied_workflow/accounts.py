@@ -106,10 +106,15 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def account_email(email: str) -> str:
+    """A user's email, lowercased whole: one person, one account, however they type it."""
+    return v.email(email).lower()
+
+
 def add_user(uow: UnitOfWork, email: str, *, role: str, password_hash: str | None) -> User:
     """Create a user; a second user with the same email is refused."""
     values = {
-        "email": v.email(email),
+        "email": account_email(email),
         "role": v.enum_value(Role, role, "role").value,
         "password_hash": password_hash,
         "disabled": False,
@@ -129,7 +134,7 @@ def users(uow: UnitOfWork) -> list[User]:
 
 def disable_user(uow: UnitOfWork, email: str) -> User:
     """Refuse the user's tokens from their next request on (the rows stay, for the record)."""
-    email = v.email(email)
+    email = account_email(email)
     changed = uow.conn.execute(
         update(t.users).where(u.email == email).values(disabled=True).returning(*t.users.c)
     ).one_or_none()
@@ -141,7 +146,7 @@ def disable_user(uow: UnitOfWork, email: str) -> User:
 def create_token(uow: UnitOfWork, email: str, *, name: str | None = None) -> NewToken:
     """Make a token for an enabled user; the caller shows it once."""
     name = v.text(name, "token name", max_length=NAME_MAX)
-    user = _user_by_email(uow.conn, v.email(email))
+    user = _user_by_email(uow.conn, account_email(email))
     if user.disabled:
         raise AccountDisabled(f"user {user.email} is disabled")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)

@@ -298,8 +298,12 @@ class Workflow:
         self.run(lambda uow: deliveries.retry(uow, delivery_id), now=now)
 
     def delivery_backlog(self) -> dict[tuple[str, str], int]:
-        """Pending and failed deliveries per (channel, status)."""
-        return self.run(deliveries.backlog)
+        """Pending and failed deliveries per (channel, status); zeros for configured channels."""
+        counts = self.run(deliveries.backlog)
+        for channel in channels_from_settings(self.settings):
+            for status in (deliveries.PENDING, deliveries.FAILED):
+                counts.setdefault((channel, status), 0)
+        return counts
 
     # Accounts (who may call the HTTP API)
 
