@@ -1,4 +1,4 @@
-# One image for the migration step, the worker and beat.
+# One image for the migration step, the worker, beat and the HTTP API (`serve`).
 FROM python:3.11-slim
 WORKDIR /app
 COPY pyproject.toml README.md ./

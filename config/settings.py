@@ -59,7 +59,14 @@ class Settings(BaseSettings):
     # Rows stay in the database (INSERT ... SELECT), so a batch costs no worker memory;
     # 20,000 keeps a typical scan to one batch and one message per channel.
     scan_batch_size: int = Field(default=20_000, gt=0)
-    base_url: str | None = None  # links in alerts, when the host app has pages
+    base_url: str | None = None  # the public address: links in alerts and API Locations
+
+    # The HTTP API (`ied-workflow serve`). The key signs list cursors now and the
+    # console's session cookies next; `serve` refuses to start without it.
+    secret_key: SecretStr | None = None
+    # Bodies above this are refused (413) before they are read. The largest valid body,
+    # an outcome with full notes and summary, JSON-escaped, is under 100 KiB.
+    api_max_body_bytes: int = Field(default=128 * 1024, gt=0)
 
     @field_validator("ops_timezone")
     @classmethod

@@ -13,6 +13,7 @@ from ied_workflow.errors import (
     NotFound,
     TransitionNotAllowed,
     ValidationError,
+    VersionMismatch,
 )
 from ied_workflow.workflow import Workflow
 
@@ -30,5 +31,6 @@ __all__ = [
     "Status",
     "TransitionNotAllowed",
     "ValidationError",
+    "VersionMismatch",
     "Workflow",
 ]

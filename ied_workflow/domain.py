@@ -37,6 +37,14 @@ class Satisfaction(StrEnum):
     UNSATISFIED = "unsatisfied"
 
 
+class Role(StrEnum):
+    """What an API user may do: each role can do everything the one before it can."""
+
+    VIEWER = "viewer"  # reads
+    OPERATOR = "operator"  # also changes follow-ups and upserts leads
+    ADMIN = "admin"  # also lists and retries failed notifications
+
+
 @dataclass(slots=True)
 class Outcome:
     """What staff record when the follow-up conversation is over."""

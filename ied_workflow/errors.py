@@ -32,11 +32,39 @@ class GuardFailed(RuleViolation):
 
 
 class DuplicateFollowUp(RuleViolation):
-    """Raised when a lead already has its one primary follow-up."""
+    """Raised when a lead already has its one primary follow-up (named, so a retry finds it)."""
+
+    def __init__(self, message: str, follow_up_id: int | None = None) -> None:
+        super().__init__(message)
+        self.follow_up_id = follow_up_id
 
 
 class LeadNotEligible(RuleViolation):
     """Raised when a lead's lifecycle status or installer does not allow a follow-up."""
+
+
+class DuplicateUser(RuleViolation):
+    """Raised when a user with that email already exists."""
+
+
+class AccountDisabled(RuleViolation):
+    """Raised when a disabled user is given a new token."""
+
+
+class VersionMismatch(IedWorkflowError):
+    """Raised when the caller saw an older version of the follow-up than the current one."""
+
+    def __init__(self, message: str, current_version: int) -> None:
+        super().__init__(message)
+        self.current_version = current_version
+
+
+class Unauthenticated(IedWorkflowError):
+    """Raised when a token is missing, unknown or revoked, or its user is disabled."""
+
+
+class PermissionDenied(IedWorkflowError):
+    """Raised when the authenticated user's role may not do what was asked."""
 
 
 class ConcurrentModification(IedWorkflowError):

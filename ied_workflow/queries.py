@@ -12,7 +12,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, func, literal, select
+from sqlalchemy import Connection, func, literal, select, tuple_
 
 from ied_workflow import tables as t
 from ied_workflow.domain import FollowUp, Status
@@ -31,6 +31,7 @@ class Filter:
     has_issue: bool = False
     open_issue: bool = False
     installer_id: str | None = None
+    lead_id: str | None = None
 
 
 def end_of_today(now: datetime, zone: ZoneInfo) -> datetime:
@@ -57,6 +58,8 @@ def conditions(where: Filter, now: datetime, zone: ZoneInfo) -> list[Any]:
         clauses.append(~fu.issue_resolved)
     if where.installer_id is not None:
         clauses.append(fu.installer_id == where.installer_id)
+    if where.lead_id is not None:
+        clauses.append(fu.lead_id == where.lead_id)
     return clauses
 
 
@@ -68,8 +71,14 @@ def find(
     *,
     limit: int = 100,
     offset: int = 0,
+    after: tuple[datetime, int] | None = None,
 ) -> list[FollowUp]:
-    """Follow-ups matching `where`, soonest due first."""
+    """Follow-ups matching `where`, soonest due first.
+
+    `after` is a keyset: the (due_at, id) of the last row of the previous page. Unlike
+    an offset, it costs the same on page 1,000 as on page 1 and skips or repeats no
+    row when follow-ups are added or closed between pages.
+    """
     query = (
         select(t.follow_ups)
         .where(*conditions(where, now, zone))
@@ -77,6 +86,8 @@ def find(
         .limit(limit)
         .offset(offset)
     )
+    if after is not None:
+        query = query.where(tuple_(fu.due_at, fu.id) > tuple_(*after))
     return [FollowUp(**row._mapping) for row in conn.execute(query)]
 
 

@@ -48,6 +48,13 @@ def get(conn: Connection, follow_up_id: int, *, lock: bool = False) -> FollowUp:
     return FollowUp(**row._mapping)
 
 
+def follow_up_id_of_lead(conn: Connection, lead_id: str) -> int | None:
+    """The id of the lead's follow-up, if it has one."""
+    query = select(t.follow_ups.c.id).where(t.follow_ups.c.lead_id == lead_id)
+    found: int | None = conn.execute(query).scalar_one_or_none()
+    return found
+
+
 def insert_follow_up(conn: Connection, values: dict[str, Any]) -> FollowUp | None:
     """Insert a follow-up; None when the lead already has one (unique lead_id)."""
     statement = (

@@ -16,7 +16,12 @@ from ied_workflow import repository, states
 from ied_workflow import validation as v
 from ied_workflow.alerts import record
 from ied_workflow.domain import ContactOutcome, FollowUp, Lead, Outcome, Satisfaction
-from ied_workflow.errors import DuplicateFollowUp, LeadNotEligible, ValidationError
+from ied_workflow.errors import (
+    DuplicateFollowUp,
+    LeadNotEligible,
+    ValidationError,
+    VersionMismatch,
+)
 from ied_workflow.unit_of_work import UnitOfWork
 
 CLOCK_SKEW = timedelta(minutes=5)  # a contact logged "in the future" beyond this is a typo
@@ -76,18 +81,21 @@ def create(
         },
     )
     if follow_up is None:
-        raise DuplicateFollowUp(f"lead {lead.id} already has a follow-up")
+        existing = repository.follow_up_id_of_lead(uow.conn, lead.id)
+        raise DuplicateFollowUp(f"lead {lead.id} already has follow-up {existing}", existing)
     event = _event(follow_up, "created", None, by, now, {"dueAt": due_at.isoformat()})
     repository.add_event(uow.conn, follow_up.id, **event)
     return follow_up
 
 
-def start(uow: UnitOfWork, follow_up_id: int, *, by: str) -> FollowUp:
+def start(
+    uow: UnitOfWork, follow_up_id: int, *, by: str, expected_version: int | None = None
+) -> FollowUp:
     """Staff begin working the follow-up: pending to in_progress."""
     by = v.email(by, "by")
     return _change(
         uow,
-        _locked(uow, follow_up_id),
+        _locked(uow, follow_up_id, expected_version),
         trigger="start",
         by=by,
         event_type="started",
@@ -103,13 +111,14 @@ def log_contact(
     outcome: str | ContactOutcome,
     at: datetime | None = None,
     note: str | None = None,
+    expected_version: int | None = None,
 ) -> FollowUp:
     """Record one contact attempt; on a pending follow-up it also starts the work."""
     by = v.email(by, "by")
     result = v.enum_value(ContactOutcome, outcome, "contact outcome")
     note = v.text(note, "note", max_length=v.NOTE_MAX)
     at = None if at is None else v.aware(at, "contacted at")
-    follow_up = _locked(uow, follow_up_id)
+    follow_up = _locked(uow, follow_up_id, expected_version)
     now = uow.now
     at = at or now
     if at > now + CLOCK_SKEW:
@@ -138,7 +147,14 @@ def log_contact(
     )
 
 
-def record_outcome(uow: UnitOfWork, follow_up_id: int, *, by: str, outcome: Outcome) -> FollowUp:
+def record_outcome(
+    uow: UnitOfWork,
+    follow_up_id: int,
+    *,
+    by: str,
+    outcome: Outcome,
+    expected_version: int | None = None,
+) -> FollowUp:
     """Close the follow-up: completed, or closed_with_issue (alerted) if an issue stays open."""
     by = v.email(by, "by")
     outcome = _validated_outcome(outcome)
@@ -151,7 +167,7 @@ def record_outcome(uow: UnitOfWork, follow_up_id: int, *, by: str, outcome: Outc
         "issue_resolved": outcome.issue_resolved,
         "referral_opportunity": outcome.referral,
     }
-    follow_up = _locked(uow, follow_up_id)
+    follow_up = _locked(uow, follow_up_id, expected_version)
     if outcome.notes:
         changes["notes"] = _appended(follow_up.notes, outcome.notes)
     data = {
@@ -177,24 +193,47 @@ def record_outcome(uow: UnitOfWork, follow_up_id: int, *, by: str, outcome: Outc
     return follow_up
 
 
-def resolve_issue(uow: UnitOfWork, follow_up_id: int, *, by: str) -> FollowUp:
-    """Mark the open issue handled; the follow-up stays closed_with_issue."""
+def resolve_issue(
+    uow: UnitOfWork,
+    follow_up_id: int,
+    *,
+    by: str,
+    note: str | None = None,
+    expected_version: int | None = None,
+) -> FollowUp:
+    """Mark the open issue handled; the follow-up stays closed_with_issue.
+
+    An optional note (how it was handled) is appended to the notes and kept in the event.
+    """
     by = v.email(by, "by")
+    note = v.text(note, "note", max_length=v.NOTE_MAX)
+    follow_up = _locked(uow, follow_up_id, expected_version)
+    changes: dict[str, Any] = {"issue_resolved": True}
+    if note:
+        changes["notes"] = _appended(follow_up.notes, note)
     return _change(
         uow,
-        _locked(uow, follow_up_id),
+        follow_up,
         trigger="resolve_issue",
         by=by,
         event_type="issue_resolved",
-        changes={"issue_resolved": True},
+        changes=changes,
+        data={"note": note} if note else None,
     )
 
 
-def reschedule(uow: UnitOfWork, follow_up_id: int, *, due_at: datetime, by: str) -> FollowUp:
+def reschedule(
+    uow: UnitOfWork,
+    follow_up_id: int,
+    *,
+    due_at: datetime,
+    by: str,
+    expected_version: int | None = None,
+) -> FollowUp:
     """Move the due date of an open follow-up (which starts a new overdue episode)."""
     by = v.email(by, "by")
     due_at = v.aware(due_at, "due at")
-    follow_up = _locked(uow, follow_up_id)
+    follow_up = _locked(uow, follow_up_id, expected_version)
     return _change(
         uow,
         follow_up,
@@ -206,11 +245,18 @@ def reschedule(uow: UnitOfWork, follow_up_id: int, *, due_at: datetime, by: str)
     )
 
 
-def add_note(uow: UnitOfWork, follow_up_id: int, *, text: str, by: str) -> FollowUp:
+def add_note(
+    uow: UnitOfWork,
+    follow_up_id: int,
+    *,
+    text: str,
+    by: str,
+    expected_version: int | None = None,
+) -> FollowUp:
     """Append a note, in any status."""
     by = v.email(by, "by")
     note = v.text(text, "note", max_length=v.NOTE_MAX, required=True) or ""
-    follow_up = _locked(uow, follow_up_id)
+    follow_up = _locked(uow, follow_up_id, expected_version)
     return _change(
         uow,
         follow_up,
@@ -222,9 +268,20 @@ def add_note(uow: UnitOfWork, follow_up_id: int, *, text: str, by: str) -> Follo
     )
 
 
-def _locked(uow: UnitOfWork, follow_up_id: int) -> FollowUp:
-    """The follow-up, its row locked until the unit of work ends."""
-    return repository.get(uow.conn, v.positive_id(follow_up_id), lock=True)
+def _locked(uow: UnitOfWork, follow_up_id: int, expected_version: int | None = None) -> FollowUp:
+    """The follow-up, its row locked until the unit of work ends.
+
+    With `expected_version` (an HTTP If-Match), a caller who saw an older version is
+    refused before anything is written: it would act on a follow-up it has not seen.
+    The check follows the lock, so no writer can slip in between.
+    """
+    follow_up = repository.get(uow.conn, v.positive_id(follow_up_id), lock=True)
+    if expected_version is not None and expected_version != follow_up.version:
+        raise VersionMismatch(
+            f"follow-up {follow_up.id} is at version {follow_up.version}, not {expected_version}",
+            follow_up.version,
+        )
+    return follow_up
 
 
 def _change(

@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 
-from ied_workflow.domain import OPEN_STATUSES, ContactOutcome, Satisfaction, Status
+from ied_workflow.domain import OPEN_STATUSES, ContactOutcome, Role, Satisfaction, Status
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -214,6 +214,32 @@ overdue_alerts = Table(
     Column("due_at", UTCDateTime(), nullable=False),
     Column("reminder", Integer, nullable=False),
     Column("alerted_at", UTCDateTime(), nullable=False),
+)
+
+# Who may call the HTTP API. A password is optional (token-only accounts for automation).
+users = Table(
+    "users",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", Text),
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    _one_of("role", Role),
+)
+
+# API tokens: only the SHA-256 of each token is kept, unique so a request finds its row
+# by index. Revoked rows stay, so `tokens list` shows what was revoked and when.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", Id, ForeignKey("users.id"), nullable=False, index=True),
+    Column("name", String(100)),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("revoked_at", UTCDateTime()),
 )
 
 # "Open", as SQL: the literal list lets the planner match the partial indexes above.

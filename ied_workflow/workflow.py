@@ -15,10 +15,10 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, literal, select
 
 from config.settings import Settings, get_settings
-from ied_workflow import audit, queries, repository, service, validation
+from ied_workflow import accounts, audit, queries, repository, service, validation
 from ied_workflow.alerts import deliveries, overdue, record
 from ied_workflow.alerts.channels import Channel, channels_from_settings
 from ied_workflow.alerts.dispatch import DispatchResult, dispatch
@@ -104,8 +104,18 @@ class Workflow:
             now=now,
         )
 
-    def start(self, follow_up_id: int, *, by: str, now: datetime | None = None) -> FollowUp:
-        return self.run(lambda uow: service.start(uow, follow_up_id, by=by), now=now)
+    def start(
+        self,
+        follow_up_id: int,
+        *,
+        by: str,
+        expected_version: int | None = None,
+        now: datetime | None = None,
+    ) -> FollowUp:
+        return self.run(
+            lambda uow: service.start(uow, follow_up_id, by=by, expected_version=expected_version),
+            now=now,
+        )
 
     def log_contact(
         self,
@@ -115,37 +125,85 @@ class Workflow:
         outcome: str,
         at: datetime | None = None,
         note: str | None = None,
+        expected_version: int | None = None,
         now: datetime | None = None,
     ) -> FollowUp:
         return self.run(
             lambda uow: service.log_contact(
-                uow, follow_up_id, by=by, outcome=outcome, at=at, note=note
+                uow,
+                follow_up_id,
+                by=by,
+                outcome=outcome,
+                at=at,
+                note=note,
+                expected_version=expected_version,
             ),
             now=now,
         )
 
     def record_outcome(
-        self, follow_up_id: int, *, by: str, outcome: Outcome, now: datetime | None = None
+        self,
+        follow_up_id: int,
+        *,
+        by: str,
+        outcome: Outcome,
+        expected_version: int | None = None,
+        now: datetime | None = None,
     ) -> FollowUp:
         return self.run(
-            lambda uow: service.record_outcome(uow, follow_up_id, by=by, outcome=outcome),
+            lambda uow: service.record_outcome(
+                uow, follow_up_id, by=by, outcome=outcome, expected_version=expected_version
+            ),
             now=now,
         )
 
-    def resolve_issue(self, follow_up_id: int, *, by: str, now: datetime | None = None) -> FollowUp:
-        return self.run(lambda uow: service.resolve_issue(uow, follow_up_id, by=by), now=now)
-
-    def reschedule(
-        self, follow_up_id: int, *, due_at: datetime, by: str, now: datetime | None = None
+    def resolve_issue(
+        self,
+        follow_up_id: int,
+        *,
+        by: str,
+        note: str | None = None,
+        expected_version: int | None = None,
+        now: datetime | None = None,
     ) -> FollowUp:
         return self.run(
-            lambda uow: service.reschedule(uow, follow_up_id, due_at=due_at, by=by), now=now
+            lambda uow: service.resolve_issue(
+                uow, follow_up_id, by=by, note=note, expected_version=expected_version
+            ),
+            now=now,
+        )
+
+    def reschedule(
+        self,
+        follow_up_id: int,
+        *,
+        due_at: datetime,
+        by: str,
+        expected_version: int | None = None,
+        now: datetime | None = None,
+    ) -> FollowUp:
+        return self.run(
+            lambda uow: service.reschedule(
+                uow, follow_up_id, due_at=due_at, by=by, expected_version=expected_version
+            ),
+            now=now,
         )
 
     def add_note(
-        self, follow_up_id: int, *, text: str, by: str, now: datetime | None = None
+        self,
+        follow_up_id: int,
+        *,
+        text: str,
+        by: str,
+        expected_version: int | None = None,
+        now: datetime | None = None,
     ) -> FollowUp:
-        return self.run(lambda uow: service.add_note(uow, follow_up_id, text=text, by=by), now=now)
+        return self.run(
+            lambda uow: service.add_note(
+                uow, follow_up_id, text=text, by=by, expected_version=expected_version
+            ),
+            now=now,
+        )
 
     def get(self, follow_up_id: int) -> FollowUp:
         follow_up_id = validation.positive_id(follow_up_id)
@@ -165,11 +223,18 @@ class Workflow:
         )
 
     def find(
-        self, where: queries.Filter, now: datetime | None = None, *, limit: int = 100
+        self,
+        where: queries.Filter,
+        now: datetime | None = None,
+        *,
+        limit: int = 100,
+        after: tuple[datetime, int] | None = None,
     ) -> list[FollowUp]:
+        """Follow-ups matching `where`, soonest due first, after the keyset (dueAt, id)."""
         zone = self.settings.zone
         return self.run(
-            lambda uow: queries.find(uow.conn, where, uow.now, zone, limit=limit), now=now
+            lambda uow: queries.find(uow.conn, where, uow.now, zone, limit=limit, after=after),
+            now=now,
         )
 
     def count(
@@ -181,6 +246,10 @@ class Workflow:
     def dashboard(self, now: datetime | None = None) -> dict[str, int]:
         zone = self.settings.zone
         return self.run(lambda uow: queries.dashboard_counts(uow.conn, uow.now, zone), now=now)
+
+    def ping(self) -> None:
+        """Ask the database one trivial question; raises if it cannot answer."""
+        self.run(lambda uow: uow.conn.execute(select(literal(1))).scalar_one())
 
     def audit(self) -> list[audit.Mismatch]:
         """Every follow-up whose stored fields disagree with its history."""
@@ -227,3 +296,37 @@ class Workflow:
         """Put a failed delivery back in line for an immediate attempt."""
         delivery_id = validation.positive_id(delivery_id)
         self.run(lambda uow: deliveries.retry(uow, delivery_id), now=now)
+
+    def delivery_backlog(self) -> dict[tuple[str, str], int]:
+        """Pending and failed deliveries per (channel, status); zeros for configured channels."""
+        counts = self.run(deliveries.backlog)
+        for channel in channels_from_settings(self.settings):
+            for status in (deliveries.PENDING, deliveries.FAILED):
+                counts.setdefault((channel, status), 0)
+        return counts
+
+    # Accounts (who may call the HTTP API)
+
+    def add_user(self, email: str, *, role: str, password: str | None = None) -> accounts.User:
+        """Create a user; the password (if any) is hashed before the transaction opens."""
+        hashed = None if password is None else accounts.hash_password(password)
+        return self.run(lambda uow: accounts.add_user(uow, email, role=role, password_hash=hashed))
+
+    def users(self) -> list[accounts.User]:
+        return self.run(accounts.users)
+
+    def disable_user(self, email: str) -> accounts.User:
+        return self.run(lambda uow: accounts.disable_user(uow, email))
+
+    def create_token(self, email: str, *, name: str | None = None) -> accounts.NewToken:
+        return self.run(lambda uow: accounts.create_token(uow, email, name=name))
+
+    def tokens(self) -> list[accounts.ApiToken]:
+        return self.run(accounts.tokens)
+
+    def revoke_token(self, token_id: int) -> accounts.ApiToken:
+        return self.run(lambda uow: accounts.revoke_token(uow, token_id))
+
+    def authenticate(self, token: str) -> accounts.Principal:
+        """The user a bearer token speaks for; raises Unauthenticated otherwise."""
+        return self.run(lambda uow: accounts.authenticate(uow, token))

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, bindparam, exists, literal, or_, select, update
+from sqlalchemy import String, bindparam, exists, func, literal, or_, select, update
 
 from ied_workflow import tables as t
 from ied_workflow.alerts.record import inserted
@@ -178,3 +178,13 @@ def retry(uow: UnitOfWork, delivery_id: int) -> None:
         if status is None:
             raise NotFound(f"notification {delivery_id} not found")
         raise RuleViolation(f"notification {delivery_id} was already sent")
+
+
+def backlog(uow: UnitOfWork) -> dict[tuple[str, str], int]:
+    """How many deliveries are pending and failed, per (channel, status): for metrics."""
+    query = (
+        select(d.channel, d.status, func.count())
+        .where(d.status.in_((PENDING, FAILED)))
+        .group_by(d.channel, d.status)
+    )
+    return {(channel, status): int(n) for channel, status, n in uow.conn.execute(query)}

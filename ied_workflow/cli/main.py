@@ -8,7 +8,7 @@ import typer
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from ied_workflow import states
-from ied_workflow.cli import followup, leads, maintenance, ops
+from ied_workflow.cli import accounts, followup, leads, maintenance, ops, serve
 from ied_workflow.errors import IedWorkflowError, NotFound, RuleViolation, ValidationError
 
 app = typer.Typer(
@@ -25,6 +25,9 @@ app.add_typer(ops.scan_app, name="scan")
 app.add_typer(ops.notifications_app, name="notifications")
 app.add_typer(ops.tasks_app, name="tasks")
 app.add_typer(ops.notify_app, name="notify")
+app.add_typer(accounts.users_app, name="users")
+app.add_typer(accounts.tokens_app, name="tokens")
+app.command("serve")(serve.serve)
 
 
 @app.command()

@@ -1,0 +1,31 @@
+"""`ied-workflow serve`: the HTTP API on uvicorn."""
+
+from __future__ import annotations
+
+import typer
+
+from config.settings import get_settings
+from ied_workflow.errors import ValidationError
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8000, "--port", min=1, max=65535),
+    workers: int = typer.Option(1, "--workers", min=1, max=64, help="Worker processes."),
+) -> None:
+    """Run the HTTP API (/api/v1, /healthz, /readyz, /metrics); needs IED_SECRET_KEY."""
+    secret = get_settings().secret_key
+    if secret is None or not secret.get_secret_value().strip():
+        raise ValidationError("IED_SECRET_KEY is not set: `serve` needs a long random secret")
+    import uvicorn  # only this command needs the web stack loaded
+
+    uvicorn.run(
+        "ied_workflow.web.app:create_app",
+        factory=True,  # each worker process builds its own app, engine and metrics
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        server_header=False,
+        log_level="info",
+    )

@@ -1,0 +1,86 @@
+"""The ASGI app: `/api/v1` for automation, health and metrics for operations.
+
+`ied-workflow serve` runs `create_app` as a uvicorn factory, once per worker process;
+tests build it around a `Workflow` with a fixed clock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from fastapi import FastAPI
+
+from ied_workflow.errors import ValidationError
+from ied_workflow.web import metrics, problems
+from ied_workflow.web.middleware import BodyLimit, Timing
+from ied_workflow.web.routers import PREFIX, actions, follow_ups, health, leads, ops
+from ied_workflow.workflow import Workflow
+
+STATUSES_OF_EVERY_CALL = (401, 403, 413, 422, 503)
+
+
+def create_app(workflow: Workflow | None = None) -> FastAPI:
+    """The app on `workflow` (default: from the IED_* settings); needs IED_SECRET_KEY."""
+    wf = workflow or Workflow.from_settings()
+    app = FastAPI(
+        title="ied-workflow",
+        version="1",
+        summary="IED's post-delivery follow-up workflow: the V1 contract over HTTP.",
+        openapi_url=f"{PREFIX}/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.workflow = wf
+    app.state.cursor_key = _cursor_key(wf)
+    app.state.metrics, latency = metrics.registry_for(wf)
+    problems.install(app)
+    _routes(app)
+    app.add_middleware(BodyLimit, limit=wf.settings.api_max_body_bytes)
+    app.add_middleware(Timing, histogram=latency)  # outermost: times refusals too
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _cursor_key(wf: Workflow) -> bytes:
+    """A key for cursors only, derived from the secret (which stays for the console)."""
+    secret = wf.settings.secret_key
+    if secret is None or not secret.get_secret_value().strip():
+        raise ValidationError("IED_SECRET_KEY is not set: `serve` needs a long random secret")
+    return hashlib.sha256(b"ied-workflow cursor\0" + secret.get_secret_value().encode()).digest()
+
+
+def _routes(app: FastAPI) -> None:
+    found = _problems(*STATUSES_OF_EVERY_CALL, 404)
+    refused = _problems(*STATUSES_OF_EVERY_CALL, 404, 409, 412)
+    app.include_router(leads.router, responses=found)
+    app.include_router(follow_ups.router, responses=refused)
+    app.include_router(actions.router, responses=refused)
+    app.include_router(ops.router, responses=refused)
+    app.include_router(health.router, responses=_problems(503))
+
+
+def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI `responses` entries of these error statuses."""
+    return {code: {"model": problems.Problem} for code in codes}
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document, with errors declared as application/problem+json."""
+    if app.openapi_schema is None:
+        from fastapi.openapi.utils import get_openapi
+
+        schema = get_openapi(
+            title=app.title, version=app.version, summary=app.summary, routes=app.routes
+        )
+        for operation in _operations(schema):
+            for code, answer in operation.get("responses", {}).items():
+                content = answer.get("content", {})
+                if int(code) >= 400 and "application/json" in content:
+                    answer["content"] = {problems.MEDIA_TYPE: content["application/json"]}
+        app.openapi_schema = schema
+    return app.openapi_schema
+
+
+def _operations(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    return [op for path in schema.get("paths", {}).values() for op in path.values()]

@@ -1,0 +1,95 @@
+"""/api/v1/follow-ups: open one, list them with the dashboard filters, read one."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, Response, status
+
+from ied_workflow.domain import FollowUp, Status
+from ied_workflow.queries import Filter
+from ied_workflow.web import http
+from ied_workflow.web.auth import Operator, Viewer, WorkflowDep
+from ied_workflow.web.routers import PREFIX
+from ied_workflow.web.schemas import (
+    ID_PATTERN,
+    CreateFollowUp,
+    FollowUpOut,
+    FollowUpPage,
+    HistoryOut,
+)
+
+router = APIRouter(prefix=f"{PREFIX}/follow-ups", tags=["follow-ups"])
+FollowUpId = Annotated[int, Path(alias="id", ge=1, le=2**63 - 1)]
+MAX_PAGE = 500
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=FollowUpOut)
+def create(
+    body: CreateFollowUp, request: Request, response: Response, wf: WorkflowDep, who: Operator
+) -> FollowUpOut:
+    """Open the one follow-up of a delivered lead; a second one is 409 naming the first."""
+    follow_up = wf.create(body.lead_id, by=who.email, due_at=body.due_at, notes=body.notes)
+    response.headers["Location"] = _location(request, follow_up.id)
+    return http.answer(follow_up, response)
+
+
+def _location(request: Request, follow_up_id: int) -> str:
+    """Absolute under IED_BASE_URL when it is set, else a path (RFC 9110 allows both)."""
+    path = f"{PREFIX}/follow-ups/{follow_up_id}"
+    base = request.app.state.workflow.settings.base_url
+    return f"{base.rstrip('/')}{path}" if base else path
+
+
+@router.get("", response_model=FollowUpPage)
+def find(
+    request: Request,
+    wf: WorkflowDep,
+    who: Viewer,
+    statuses: Annotated[list[Status], Query(alias="status")] = [],  # noqa: B006
+    due_today: Annotated[bool, Query(alias="dueToday")] = False,
+    overdue: bool = False,
+    has_issue: Annotated[bool, Query(alias="hasIssue")] = False,
+    open_issue: Annotated[bool, Query(alias="openIssue")] = False,
+    installer_id: Annotated[str | None, Query(alias="installerId", pattern=ID_PATTERN)] = None,
+    lead_id: Annotated[str | None, Query(alias="leadId", pattern=ID_PATTERN)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> FollowUpPage:
+    """Follow-ups matching every filter, soonest due first, a page at a time."""
+    where = Filter(
+        statuses=tuple(statuses),
+        due=due_today,
+        overdue=overdue,
+        has_issue=has_issue,
+        open_issue=open_issue,
+        installer_id=installer_id,
+        lead_id=lead_id,
+    )
+    key = request.app.state.cursor_key
+    after = None if cursor is None else http.keyset(cursor, key)
+    rows = wf.find(where, limit=limit + 1, after=after)  # one more tells if a page follows
+    return FollowUpPage(
+        items=[FollowUpOut.model_validate(row) for row in rows[:limit]],
+        next_cursor=_next(rows, limit, key),
+    )
+
+
+def _next(rows: list[FollowUp], limit: int, key: bytes) -> str | None:
+    if len(rows) <= limit:
+        return None
+    last = rows[limit - 1]
+    return http.cursor(last.due_at, last.id, key)
+
+
+@router.get("/{id}", response_model=FollowUpOut)
+def get(follow_up_id: FollowUpId, response: Response, wf: WorkflowDep, who: Viewer) -> FollowUpOut:
+    """One follow-up; its ETag is the version an action's If-Match names."""
+    return http.answer(wf.get(follow_up_id), response)
+
+
+@router.get("/{id}/history", response_model=HistoryOut)
+def history(follow_up_id: FollowUpId, wf: WorkflowDep, who: Viewer) -> HistoryOut:
+    """The audit events and the contact attempts, oldest first."""
+    events, attempts = wf.history(follow_up_id)
+    return HistoryOut.model_validate({"events": events, "attempts": attempts})

@@ -1,0 +1,27 @@
+"""/api/v1/leads: the host application's leads, mirrored (follow-ups never write them)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+
+from ied_workflow.web.auth import Operator, Viewer, WorkflowDep
+from ied_workflow.web.routers import PREFIX
+from ied_workflow.web.schemas import ID_PATTERN, LeadIn, LeadOut
+
+router = APIRouter(prefix=f"{PREFIX}/leads", tags=["leads"])
+LeadId = Annotated[str, Path(alias="leadId", pattern=ID_PATTERN, max_length=64)]
+
+
+@router.put("/{leadId}", response_model=LeadOut)
+def upsert_lead(lead_id: LeadId, body: LeadIn, wf: WorkflowDep, who: Operator) -> LeadOut:
+    """Create or update the mirror of a lead (status and installer)."""
+    lead = wf.upsert_lead(lead_id, status=body.status, installer_id=body.installer_id)
+    return LeadOut.model_validate(lead)
+
+
+@router.get("/{leadId}", response_model=LeadOut)
+def get_lead(lead_id: LeadId, wf: WorkflowDep, who: Viewer) -> LeadOut:
+    """One lead as last mirrored."""
+    return LeadOut.model_validate(wf.lead(lead_id))

@@ -1,0 +1,43 @@
+"""/api/v1/dashboard for everyone; /api/v1/notifications for admins."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Response, status
+
+from ied_workflow.web.auth import Admin, Viewer, WorkflowDep
+from ied_workflow.web.routers import PREFIX
+from ied_workflow.web.schemas import DashboardOut, NotificationOut, NotificationPage
+
+router = APIRouter(prefix=PREFIX, tags=["operations"])
+DeliveryStatus = Literal["pending", "sent", "failed"]
+
+
+@router.get("/dashboard", response_model=DashboardOut)
+def dashboard(wf: WorkflowDep, who: Viewer) -> DashboardOut:
+    """How many follow-ups each dashboard filter holds now."""
+    return DashboardOut.model_validate(wf.dashboard())
+
+
+@router.get("/notifications", response_model=NotificationPage)
+def notifications(
+    wf: WorkflowDep,
+    who: Admin,
+    delivery_status: Annotated[DeliveryStatus | None, Query(alias="status")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> NotificationPage:
+    """Alert deliveries per channel, newest first (`status=failed`: what needs a retry)."""
+    rows = wf.notifications(delivery_status, limit=limit)
+    return NotificationPage(items=[NotificationOut.model_validate(row) for row in rows])
+
+
+@router.post(
+    "/notifications/{id}/retry", status_code=status.HTTP_204_NO_CONTENT, response_class=Response
+)
+def retry(
+    delivery_id: Annotated[int, Path(alias="id", ge=1, le=2**63 - 1)], wf: WorkflowDep, who: Admin
+) -> Response:
+    """Put a failed delivery back in line for an immediate attempt."""
+    wf.retry_notification(delivery_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
