@@ -15,7 +15,8 @@ from config.settings import Settings
 from ied_workflow.clock import FixedClock
 from ied_workflow.web.app import create_app
 from ied_workflow.workflow import Workflow
-from tests.conftest import NOW, make_settings
+from tests.support.data import NOW
+from tests.support.settings import build_settings
 
 SECRET = "test-secret-key-that-is-long-enough"
 ROLES = ("viewer", "operator", "admin")
@@ -53,7 +54,7 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def api_settings(database_url: str) -> Settings:
-    return make_settings(database_url, secret_key=SECRET)
+    return build_settings(database_url, secret_key=SECRET)
 
 
 @pytest.fixture

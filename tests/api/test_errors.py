@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from ied_workflow.errors import VersionMismatch
 from ied_workflow.workflow import Workflow
 from tests.api.conftest import NOW, Api, assert_problem, delivered, email_of
-from tests.conftest import snapshot
+from tests.support.database import snapshot
 
 
 def refused(engine: Engine, answer: Any) -> Any:

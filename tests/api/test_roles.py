@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from ied_workflow.workflow import Workflow
 from tests.api.conftest import ROLES, Api, assert_problem, delivered, email_of
-from tests.conftest import snapshot
+from tests.support.database import snapshot
 
 # (method, path, body, the least role that may call it); {id} is an existing follow-up.
 ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, str]] = [

@@ -21,7 +21,7 @@ from ied_workflow.clock import FixedClock
 from ied_workflow.web.app import create_app
 from ied_workflow.workflow import Workflow
 from tests.api.conftest import NOW, SECRET
-from tests.conftest import make_settings
+from tests.support.settings import build_settings
 
 EXAMPLES = 25  # per operation: about 10 s for the whole document on SQLite
 CHECKS = [
@@ -40,7 +40,9 @@ def fuzzed(tmp_path: Path, sqlite_template: Path) -> tuple[Workflow, str]:
     path = tmp_path / "fuzz.db"
     shutil.copy(sqlite_template, path)
     url = f"sqlite:///{path}"
-    wf = Workflow(db.make_engine(url), make_settings(url, secret_key=SECRET), clock=FixedClock(NOW))
+    wf = Workflow(
+        db.make_engine(url), build_settings(url, secret_key=SECRET), clock=FixedClock(NOW)
+    )
     wf.add_user("admin@ied.example", role="admin")
     for n in range(1, 4):
         wf.upsert_lead(f"L-{n}", status="assigned", installer_id="I-7")

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.cli.conftest import Cli
+from tests.support.cli import Cli
 
 
 def test_users_add_list_and_disable(cli: Cli) -> None:
