@@ -63,9 +63,24 @@ class CeleryProcess:
         self.role, self.env, self.log, self.args, self.app = role, dict(env), log, args, app
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
+        # A supervisor thread and the test may start the same process at once: one at a
+        # time, so that a restart always replaces the process instead of orphaning one.
+        self._lock = threading.RLock()
 
     def start(self) -> CeleryProcess:
         """Start (again, after a kill), appending to the same log."""
+        with self._lock:
+            return self._start()
+
+    def restart_if_dead(self) -> bool:
+        """Start again a process that was started and has exited; True if it was."""
+        with self._lock:
+            if self.starts == 0 or self.running():  # not started yet: not ours to start
+                return False
+            self._start()
+            return True
+
+    def _start(self) -> CeleryProcess:
         self.stop()  # never two of one: a restart replaces the process
         command = [sys.executable, "-m", "celery", "-A", self.app, self.role,
                    "--loglevel=INFO", *self.args]  # fmt: skip
@@ -112,12 +127,20 @@ class CeleryProcess:
 
     def kill(self) -> None:
         """SIGKILL the whole group: the main process and every pool child."""
+        with self._lock:
+            self._kill()
+
+    def _kill(self) -> None:
         if self.process is not None:
             kill_group(self.process)
             self.process.wait(timeout=10)
 
     def stop(self, timeout: float = 15) -> None:
         """A warm shutdown (SIGTERM), then SIGKILL for whatever is left of the group."""
+        with self._lock:
+            self._stop(timeout)
+
+    def _stop(self, timeout: float) -> None:
         if self.process is None:
             return
         # To the main process only: it lets the pool finish its tasks (a pool child that
@@ -200,6 +223,5 @@ class Supervisor:
             pause(self.every, self._stop)
             for process in self.processes:
                 with self._lock:
-                    if not self._stop.is_set() and not process.running():
+                    if not self._stop.is_set() and process.restart_if_dead():
                         self.restarts[process.role] += 1
-                        process.start()
