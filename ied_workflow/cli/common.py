@@ -7,7 +7,8 @@ from datetime import datetime
 import typer
 from sqlalchemy.pool import NullPool
 
-from ied_workflow import validation
+from config.settings import get_settings
+from ied_workflow import db, validation
 from ied_workflow.workflow import Workflow
 
 BY = typer.Option(..., "--by", help="Email of the operator acting.")
@@ -15,8 +16,14 @@ JSON = typer.Option(False, "--json", help="Print JSON with the contract's camelC
 
 
 def workflow() -> Workflow:
-    """The workflow on IED_DATABASE_URL; a one-shot command keeps no pooled connections."""
-    return Workflow.from_settings(poolclass=NullPool)
+    """The workflow on IED_DATABASE_URL; a one-shot command keeps no pooled connections.
+
+    A SQLite file that does not exist is refused, not created empty, so a command run in
+    the wrong folder leaves no stray database behind.
+    """
+    settings = get_settings()
+    db.require_database(settings.database_url)
+    return Workflow.from_settings(settings, poolclass=NullPool)
 
 
 def when(value: str | None, field: str) -> datetime | None:

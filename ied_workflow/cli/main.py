@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import sys
 
 import typer
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import DBAPIError
 
+from config.settings import InvalidSettings
 from ied_workflow import states
 from ied_workflow.cli import accounts, followup, leads, maintenance, ops, serve
 from ied_workflow.errors import IedWorkflowError, NotFound, RuleViolation, ValidationError
@@ -71,18 +73,28 @@ def main() -> None:
         if type(exc).__name__ == "NoArgsIsHelpError":
             exc.show()  # type: ignore[attr-defined]  # the help text the user asked for by typing nothing
             sys.exit(exc.exit_code)
-        fail(exc.format_message().replace("\n", " "), exc.exit_code)
+        fail(_usage_problem(exc), exc.exit_code)
+    except InvalidSettings as exc:
+        fail(str(exc), 2)
     except typer.Abort:
         fail("aborted", 1)
     except IedWorkflowError as exc:
         fail(str(exc), exit_code(exc))
-    except (OperationalError, ProgrammingError) as exc:
+    except DBAPIError as exc:
         fail(_database_problem(exc), 1)
     sys.exit(result if isinstance(result, int) else 0)
 
 
+def _usage_problem(exc: typer.TyperException) -> str:
+    """Click's message on one line; it reads `-1` as an unknown option, so say what it is."""
+    option = getattr(exc, "option_name", None)  # NoSuchOption (typer vendors its own click)
+    if option and re.fullmatch(r"-\d+", option):
+        return f"{option} is not a valid value: ids are positive whole numbers"
+    return exc.format_message().replace("\n", " ")
+
+
 def _database_problem(exc: Exception) -> str:
     text = str(getattr(exc, "orig", exc)).splitlines()[0]
-    if "no such table" in text or "does not exist" in text:
+    if "no such table" in text or ('relation "' in text and "does not exist" in text):
         return "the database has no schema yet: run `ied-workflow db upgrade`"
     return f"database error: {text}"

@@ -105,13 +105,12 @@ def send_task(name: str, now: str | None = NOW) -> None:
     """Enqueue a task by its name through the Redis broker (a worker runs it)."""
     if name not in TASK_NAMES:
         raise ValidationError(f"unknown task {name!r}; known: {', '.join(TASK_NAMES)}")
-    from config.celery_app import app  # the one command that talks to the broker
+    from ied_workflow.cli.broker import publish  # the one command that talks to the broker
 
     instant = when(now, "--now")
     takes_now = instant is not None and name != "ied.notify_closed_with_issue"
     kwargs = {"now": instant.isoformat()} if takes_now and instant else {}
-    result = app.send_task(name, kwargs=kwargs)
-    say(f"sent {name} as task {result.id}")
+    say(f"sent {name} as task {publish(name, kwargs)}")
 
 
 @notify_app.command("test")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from config.settings import get_settings
+from ied_workflow import db
 from ied_workflow.errors import ValidationError
 
 
@@ -14,9 +15,11 @@ def serve(
     workers: int = typer.Option(1, "--workers", min=1, max=64, help="Worker processes."),
 ) -> None:
     """Run the HTTP API (/api/v1, /healthz, /readyz, /metrics); needs IED_SECRET_KEY."""
-    secret = get_settings().secret_key
+    settings = get_settings()
+    secret = settings.secret_key
     if secret is None or not secret.get_secret_value().strip():
         raise ValidationError("IED_SECRET_KEY is not set: `serve` needs a long random secret")
+    db.require_database(settings.database_url)
     import uvicorn  # only this command needs the web stack loaded
 
     uvicorn.run(
