@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sys
 
 import typer
 from sqlalchemy.exc import DBAPIError
 
-from config.settings import InvalidSettings
-from ied_workflow import states
+from config.settings import InvalidSettings, get_settings
+from ied_workflow import logs, states
 from ied_workflow.cli import accounts, followup, leads, maintenance, ops, serve
 from ied_workflow.errors import IedWorkflowError, NotFound, RuleViolation, ValidationError
 
@@ -67,6 +68,7 @@ def fail(message: str, code: int) -> None:
 def main() -> None:
     """Run the CLI: exit 0 ok, 2 bad input, 3 refused by a rule, 4 not found, 1 other."""
     command = typer.main.get_command(app)
+    _configure_logging()
     try:
         result = command.main(prog_name="ied-workflow", standalone_mode=False)
     except typer.TyperException as exc:  # usage errors: bad option, value, missing argument
@@ -83,6 +85,13 @@ def main() -> None:
     except DBAPIError as exc:
         fail(_database_problem(exc), 1)
     sys.exit(result if isinstance(result, int) else 0)
+
+
+def _configure_logging() -> None:
+    """WARNING and above on stderr (IED_LOG_LEVEL to change); bad settings are reported
+    by the command that reads them, as one line."""
+    with contextlib.suppress(InvalidSettings):
+        logs.configure(get_settings())
 
 
 def _usage_problem(exc: typer.TyperException) -> str:

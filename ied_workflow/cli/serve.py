@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from config.settings import get_settings
-from ied_workflow import db
+from ied_workflow import db, logs
 from ied_workflow.errors import ValidationError
 
 
@@ -30,5 +30,5 @@ def serve(
         workers=workers,
         proxy_headers=True,
         server_header=False,
-        log_level="info",
+        log_config=logs.dict_config(settings),  # IED_LOG_LEVEL / IED_LOG_FORMAT, no secrets
     )
