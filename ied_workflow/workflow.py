@@ -28,6 +28,7 @@ from ied_workflow.alerts.dispatch import DispatchResult, dispatch
 from ied_workflow.clock import Clock
 from ied_workflow.db import make_engine
 from ied_workflow.domain import ContactAttempt, Event, FollowUp, Lead, Outcome
+from ied_workflow.errors import NotFound
 from ied_workflow.unit_of_work import Database, UnitOfWork
 
 R = TypeVar("R")
@@ -221,6 +222,18 @@ class Workflow:
     def get(self, follow_up_id: int) -> FollowUp:
         follow_up_id = validation.positive_id(follow_up_id)
         return self.run(lambda uow: repository.get(uow.conn, follow_up_id))
+
+    def get_by_lead(self, lead_id: str) -> FollowUp:
+        """The one follow-up of a lead; NotFound when it has none."""
+        lead_id = validation.identifier(lead_id, "lead id")
+
+        def find(uow: UnitOfWork) -> FollowUp:
+            follow_up_id = repository.follow_up_id_of_lead(uow.conn, lead_id)
+            if follow_up_id is None:
+                raise NotFound(f"lead {lead_id} has no follow-up")
+            return repository.get(uow.conn, follow_up_id)
+
+        return self.run(find)
 
     def lead(self, lead_id: str) -> Lead:
         lead_id = validation.identifier(lead_id, "lead id")

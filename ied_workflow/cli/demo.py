@@ -88,7 +88,8 @@ def _walk(wf: Workflow, now: datetime) -> None:
 
     _step("Dashboards filter due, in-progress, completed and issue-bearing follow-ups")
     console.print(counts_table(wf.dashboard(now), title="dashboard counts"))
-    console.print(follow_up_table(wf.find(Filter(), now), title="all follow-ups"))
+    zone = wf.settings.zone
+    console.print(follow_up_table(wf.find(Filter(), now), title="all follow-ups", zone=zone))
 
     _step("The overdue scan alerts operations once (console channel: no Slack or SMTP set)")
     scanned = wf.scan_overdue(now)

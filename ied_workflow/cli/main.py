@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import re
 import sys
+from importlib.metadata import version
 
 import typer
 from sqlalchemy.exc import DBAPIError
@@ -31,6 +32,22 @@ app.add_typer(ops.notify_app, name="notify")
 app.add_typer(accounts.users_app, name="users")
 app.add_typer(accounts.tokens_app, name="tokens")
 app.command("serve")(serve.serve)
+app.command("dashboard")(ops.dashboard)
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        print(f"ied-workflow {version('ied-workflow')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    _version: bool = typer.Option(
+        False, "--version", is_eager=True, callback=_print_version, help="Print the version."
+    ),
+) -> None:
+    """IED post-delivery follow-up workflow."""
 
 
 @app.command()

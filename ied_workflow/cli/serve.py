@@ -11,7 +11,7 @@ from ied_workflow.errors import ValidationError
 
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
-    port: int = typer.Option(8000, "--port", min=1, max=65535),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port to listen on."),
     workers: int = typer.Option(1, "--workers", min=1, max=64, help="Worker processes."),
 ) -> None:
     """Run the HTTP API (/api/v1, /healthz, /readyz, /metrics); needs IED_SECRET_KEY."""
