@@ -9,6 +9,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from config.settings import get_settings
 from ied_workflow.alerts import deliveries
 from ied_workflow.alerts.channels import channel_by_name
 from ied_workflow.alerts.dispatch import DispatchResult
@@ -141,6 +142,7 @@ def send_task(
     """Enqueue a task by its name through the Redis broker (a worker runs it)."""
     if name not in TASK_NAMES:
         raise ValidationError(f"unknown task {name!r}; known: {', '.join(TASK_NAMES)}")
+    get_settings()  # a bad setting is reported before anything reaches the broker
     from ied_workflow.cli.broker import publish  # the one command that talks to the broker
 
     instant = when(now, "--now")
