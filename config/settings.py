@@ -7,13 +7,28 @@ from __future__ import annotations
 
 from datetime import time
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 CommaList = Annotated[list[str], NoDecode]
+# The drivers installed with ied-workflow; a bare postgresql:// would ask for psycopg2.
+DATABASE_DRIVERS = {
+    "sqlite": "sqlite",
+    "sqlite+pysqlite": "sqlite+pysqlite",
+    "postgresql": "postgresql+psycopg",
+    "postgres": "postgresql+psycopg",
+    "postgresql+psycopg": "postgresql+psycopg",
+}
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class InvalidSettings(ValueError):
+    """Raised when an IED_* variable holds a value ied-workflow cannot use; one line."""
 
 
 class Settings(BaseSettings):
@@ -61,6 +76,13 @@ class Settings(BaseSettings):
     scan_batch_size: int = Field(default=20_000, gt=0)
     base_url: str | None = None  # the public address: links in alerts and API Locations
 
+    # Logs: a level for ied-workflow's processes (unset: the process's own default, e.g.
+    # Celery's --loglevel), and text for people or JSON lines for log shippers.
+    log_level: str | None = None
+    log_format: Literal["text", "json"] = "text"
+    # The operator a person's CLI commands act as when --by is not given.
+    actor: str | None = None
+
     # The HTTP API (`ied-workflow serve`). The key signs list cursors now and the
     # console's session cookies next; `serve` refuses to start without it.
     secret_key: SecretStr | None = None
@@ -77,6 +99,32 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown timezone {value!r}") from exc
         return value
 
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        """SQLite or PostgreSQL through psycopg: anything else is refused here, in one line."""
+        try:
+            url = make_url(value)
+        except ArgumentError as exc:
+            raise ValueError("not a database URL; e.g. sqlite:///ied_workflow.db") from exc
+        driver = DATABASE_DRIVERS.get(url.drivername)
+        if driver is None:
+            raise ValueError(
+                f"unsupported database {url.drivername!r}; use sqlite:/// or postgresql+psycopg://"
+            )
+        if driver == url.drivername:
+            return value
+        return url.set(drivername=driver).render_as_string(hide_password=False)
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if value.strip().upper() not in LOG_LEVELS:
+            raise ValueError(f"unknown log level {value!r}; use one of {', '.join(LOG_LEVELS)}")
+        return value.strip().upper()
+
     @field_validator("eligible_lead_statuses", "ops_emails", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
@@ -91,5 +139,17 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process-wide settings, read once."""
-    return Settings()
+    """The process-wide settings, read once; InvalidSettings names the variable at fault."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise InvalidSettings(describe(exc)) from None
+
+
+def describe(exc: ValidationError) -> str:
+    """The first problem as one line an operator can act on: variable, reason, no value."""
+    error = exc.errors()[0]
+    name = "IED_" + "_".join(str(part) for part in error["loc"]).upper()
+    reason = str(error["msg"]).removeprefix("Value error, ").splitlines()[0]
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"invalid setting {name}: {reason}{more}"

@@ -71,6 +71,10 @@ class ConcurrentModification(IedWorkflowError):
     """Raised when another writer changed the follow-up first; safe to retry."""
 
 
+class Unavailable(IedWorkflowError):
+    """Raised when a service ied-workflow needs (database, broker) is not there or not answering."""
+
+
 class DeliveryError(IedWorkflowError):
     """Raised when a notification could not be delivered."""
 

@@ -12,6 +12,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -245,4 +246,16 @@ api_tokens = Table(
 # "Open", as SQL: the literal list lets the planner match the partial indexes above.
 IS_OPEN = follow_ups.c.status.in_(
     bindparam("open", [s.value for s in OPEN_STATUSES], literal_execute=True)
+)
+
+# Figures for /metrics that only a worker sees happen: counters (deliveries sent, retried,
+# failed per channel; scans and their total seconds) and last values (the last scan).
+# Kept here, not in a worker's memory, so every web process reports the same truth.
+measurements = Table(
+    "measurements",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("label", String(64), primary_key=True),  # e.g. the channel; "" when none
+    Column("value", Float(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
 )

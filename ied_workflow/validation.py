@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, tzinfo
 from enum import StrEnum
 from functools import lru_cache
 from typing import TypeVar
@@ -77,6 +77,21 @@ def parse_datetime(value: str, field: str) -> datetime:
     except (ValueError, AttributeError):
         raise ValidationError(f"{field} is not an ISO 8601 datetime: {_show(value)}") from None
     return aware(parsed, field)
+
+
+PLAIN_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def parse_due(value: str, field: str, zone: tzinfo) -> datetime:
+    """A due date: an ISO 8601 datetime with offset, or a plain date meaning the end of
+    that day in `zone` (23:59:59, so the follow-up is still "due today" on that day)."""
+    if not PLAIN_DATE.fullmatch(value.strip()):
+        return parse_datetime(value, field)
+    try:
+        day = date.fromisoformat(value.strip())
+    except ValueError:
+        raise ValidationError(f"{field} is not a date: {_show(value)}") from None
+    return aware(datetime.combine(day, time(23, 59, 59), tzinfo=zone), field)
 
 
 def text(value: str | None, field: str, *, max_length: int, required: bool = False) -> str | None:

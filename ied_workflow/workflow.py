@@ -11,23 +11,28 @@ A worker passes `dispatch_soon`, which runs after any commit that recorded an al
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, literal, select
 
 from config.settings import Settings, get_settings
-from ied_workflow import accounts, audit, queries, repository, service, validation
+from ied_workflow import accounts, audit, measurements, queries, repository, service, validation
 from ied_workflow.alerts import deliveries, overdue, record
 from ied_workflow.alerts.channels import Channel, channels_from_settings
 from ied_workflow.alerts.dispatch import DispatchResult, dispatch
 from ied_workflow.clock import Clock
 from ied_workflow.db import make_engine
 from ied_workflow.domain import ContactAttempt, Event, FollowUp, Lead, Outcome
+from ied_workflow.errors import NotFound
 from ied_workflow.unit_of_work import Database, UnitOfWork
 
 R = TypeVar("R")
+log = logging.getLogger(__name__)
 # The digest's figures, named as the alert shows them, from the dashboard counts.
 DIGEST_FIGURES = {
     "due_today": "due_today",
@@ -35,6 +40,15 @@ DIGEST_FIGURES = {
     "in_progress": "in_progress",
     "open_issues": "open_issue",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class AlertFigures:
+    """What /metrics says about alerts: written per kind, worker counters, the oldest wait."""
+
+    written: dict[str, int]
+    measured: dict[tuple[str, str], float]
+    oldest_pending_seconds: float  # 0 when nothing waits
 
 
 class Workflow:
@@ -209,6 +223,18 @@ class Workflow:
         follow_up_id = validation.positive_id(follow_up_id)
         return self.run(lambda uow: repository.get(uow.conn, follow_up_id))
 
+    def get_by_lead(self, lead_id: str) -> FollowUp:
+        """The one follow-up of a lead; NotFound when it has none."""
+        lead_id = validation.identifier(lead_id, "lead id")
+
+        def find(uow: UnitOfWork) -> FollowUp:
+            follow_up_id = repository.follow_up_id_of_lead(uow.conn, lead_id)
+            if follow_up_id is None:
+                raise NotFound(f"lead {lead_id} has no follow-up")
+            return repository.get(uow.conn, follow_up_id)
+
+        return self.run(find)
+
     def lead(self, lead_id: str) -> Lead:
         lead_id = validation.identifier(lead_id, "lead id")
         return self.run(lambda uow: repository.get_lead(uow.conn, lead_id))
@@ -261,9 +287,20 @@ class Workflow:
         """Record the overdue alerts owed now; safe to run twice or concurrently."""
         every = timedelta(hours=self.settings.overdue_reminder_hours)
         size = self.settings.scan_batch_size
-        return self.run(
+        started = time.monotonic()
+        result = self.run(
             lambda uow: overdue.scan(uow, reminder_every=every, batch_size=size), now=now
         )
+        seconds = time.monotonic() - started
+        self.run(lambda uow: measurements.record_scan(uow, result.alerts_written, seconds), now=now)
+        log.info(
+            "overdue scan: %d alert(s) written in %d batch(es), %.3f s",
+            result.alerts_written,
+            result.batches,
+            seconds,
+            extra={"alerts_written": result.alerts_written, "duration_seconds": seconds},
+        )
+        return result
 
     def send_digest(self, now: datetime | None = None) -> int:
         """Record today's digest of counts (once per local day); returns alerts written."""
@@ -272,6 +309,7 @@ class Workflow:
         def digest(uow: UnitOfWork) -> int:
             counts = queries.dashboard_counts(uow.conn, uow.now, zone)
             figures = {name: counts[source] for name, source in DIGEST_FIGURES.items()}
+            figures["failed_alerts"] = deliveries.failed_alerts(uow)  # seen without a CLI
             return record.digest(uow, uow.now.astimezone(zone).date().isoformat(), figures)
 
         return self.run(digest, now=now)
@@ -304,6 +342,16 @@ class Workflow:
             for status in (deliveries.PENDING, deliveries.FAILED):
                 counts.setdefault((channel, status), 0)
         return counts
+
+    def alert_figures(self) -> AlertFigures:
+        """Alerts written, worker counters and the oldest pending alert's age, in one read."""
+
+        def read(uow: UnitOfWork) -> AlertFigures:
+            oldest = deliveries.oldest_pending_at(uow)
+            age = 0.0 if oldest is None else max(0.0, (uow.now - oldest).total_seconds())
+            return AlertFigures(deliveries.written(uow), measurements.read(uow), age)
+
+        return self.run(read)
 
     # Accounts (who may call the HTTP API)
 

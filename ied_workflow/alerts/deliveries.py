@@ -120,8 +120,11 @@ def mark_failed(
     permanent: bool,
     max_attempts: int,
     retry_after: float | None = None,
-) -> None:
-    """Give up on deliveries (permanent, or out of attempts) or schedule their next attempt."""
+) -> list[dict[str, Any]]:
+    """Give up on deliveries (permanent, or out of attempts) or schedule their next attempt.
+
+    Returns what was decided per row (delivery_id, new_status, next_at), for the logs.
+    """
     results = [
         {
             "delivery_id": row["id"],
@@ -142,6 +145,7 @@ def mark_failed(
         ),
         results,
     )
+    return results
 
 
 def _backoff(attempts: int, retry_after: float | None) -> timedelta:
@@ -178,6 +182,27 @@ def retry(uow: UnitOfWork, delivery_id: int) -> None:
         if status is None:
             raise NotFound(f"notification {delivery_id} not found")
         raise RuleViolation(f"notification {delivery_id} was already sent")
+
+
+def failed_alerts(uow: UnitOfWork) -> int:
+    """How many alerts failed for good on at least one channel: for the digest."""
+    query = select(func.count(func.distinct(d.alert_id))).where(d.status == FAILED)
+    return int(uow.conn.execute(query).scalar_one())
+
+
+def oldest_pending_at(uow: UnitOfWork) -> datetime | None:
+    """When the oldest alert still waiting for a channel (or for any) was recorded."""
+    waiting = exists().where(d.alert_id == a.id, d.status == PENDING)
+    untaken = ~exists().where(d.alert_id == a.id)
+    query = select(func.min(a.created_at)).where(or_(waiting, untaken))
+    oldest: datetime | None = uow.conn.execute(query).scalar_one()
+    return oldest
+
+
+def written(uow: UnitOfWork) -> dict[str, int]:
+    """Alerts recorded so far, per kind (a counter: alerts are never deleted)."""
+    query = select(a.kind, func.count()).group_by(a.kind)
+    return {kind: int(n) for kind, n in uow.conn.execute(query)}
 
 
 def backlog(uow: UnitOfWork) -> dict[tuple[str, str], int]:

@@ -10,6 +10,7 @@ whose clocks disagree still agree on leases and next attempts.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,6 +19,7 @@ from typing import Any
 from sqlalchemy import select
 
 from config.settings import Settings
+from ied_workflow import measurements
 from ied_workflow import tables as t
 from ied_workflow.alerts import deliveries
 from ied_workflow.alerts.channels import Channel, Sender
@@ -26,6 +28,8 @@ from ied_workflow.errors import PermanentDeliveryError, TransientDeliveryError
 from ied_workflow.unit_of_work import Database, UnitOfWork
 
 Outcome = tuple[list[dict[str, Any]], Exception | None]
+log = logging.getLogger(__name__)
+SHOWN_IDS = 10  # alert ids named in one log line; "and N more" beyond
 
 
 @dataclass
@@ -83,7 +87,7 @@ def _one_batch(
     if not rows:
         return False
     outcomes = _send(channel, _group(rows), items, claimed_at)
-    db.run(lambda uow: _record(uow, outcomes, settings.notify_max_attempts), now=now)
+    db.run(lambda uow: _record(uow, name, outcomes, settings.notify_max_attempts), now=now)
     transient = False
     for sent_rows, error in outcomes:
         transient = transient or isinstance(error, TransientDeliveryError)
@@ -186,12 +190,15 @@ def message_for(
     )
 
 
-def _record(uow: UnitOfWork, outcomes: list[Outcome], max_attempts: int) -> None:
+def _record(uow: UnitOfWork, channel: str, outcomes: list[Outcome], max_attempts: int) -> None:
+    """Write each group's result, count it for /metrics, and tell the logs what failed."""
+    counts: dict[tuple[str, str], float] = {}
     for rows, error in outcomes:
         if error is None:
             deliveries.mark_sent(uow, [row["id"] for row in rows])
+            _tally(counts, measurements.DELIVERIES_SENT, channel, len(rows))
             continue
-        deliveries.mark_failed(
+        decided = deliveries.mark_failed(
             uow,
             rows,
             f"{type(error).__name__}: {error}",
@@ -199,3 +206,71 @@ def _record(uow: UnitOfWork, outcomes: list[Outcome], max_attempts: int) -> None
             max_attempts=max_attempts,
             retry_after=getattr(error, "retry_after", None),
         )
+        _log_failure(channel, rows, decided, error, max_attempts)
+        for row in decided:
+            name = (
+                measurements.DELIVERIES_FAILED
+                if row["new_status"] == deliveries.FAILED
+                else measurements.DELIVERIES_RETRIED
+            )
+            _tally(counts, name, channel, 1)
+    measurements.add(uow, counts)
+
+
+def _tally(counts: dict[tuple[str, str], float], name: str, channel: str, n: int) -> None:
+    counts[(name, channel)] = counts.get((name, channel), 0) + n
+
+
+def _log_failure(
+    channel: str,
+    rows: Sequence[dict[str, Any]],
+    decided: Sequence[dict[str, Any]],
+    error: Exception,
+    max_attempts: int,
+) -> None:
+    """WARNING for deliveries that will be tried again, ERROR for those given up on.
+
+    The error text was cleaned of secrets by the channel (see alerts/redact.py).
+    """
+    alert_of = {row["id"]: row for row in rows}
+    given_up = [alert_of[r["delivery_id"]] for r in decided if r["new_status"] == deliveries.FAILED]
+    retrying = [r for r in decided if r["new_status"] != deliveries.FAILED]
+    reason = f"{type(error).__name__}: {error}"
+    if retrying:
+        again = [alert_of[r["delivery_id"]] for r in retrying]
+        log.warning(
+            "%s delivery failed for %s (attempt %d of %d); next attempt at %s: %s",
+            channel,
+            _alerts(again),
+            max(row["attempts"] for row in again),
+            max_attempts,
+            min(r["next_at"] for r in retrying).isoformat(timespec="seconds"),
+            reason,
+            extra={"channel": channel, "alert_ids": _ids(again), "outcome": "retrying"},
+        )
+    if given_up:
+        log.error(
+            "%s delivery failed for good for %s after %d attempt(s): %s;"
+            " see `ied-workflow notifications list --status failed`",
+            channel,
+            _alerts(given_up),
+            max(row["attempts"] for row in given_up),
+            reason,
+            extra={"channel": channel, "alert_ids": _ids(given_up), "outcome": "failed"},
+        )
+
+
+def _ids(rows: Sequence[dict[str, Any]]) -> list[int]:
+    return sorted(row["alert_id"] for row in rows)
+
+
+def _alerts(rows: Sequence[dict[str, Any]]) -> str:
+    """`alert 12 (overdue, follow-up 7)`, or `3 overdue alerts 12, 13, 14` for a group."""
+    ids = _ids(rows)
+    if len(ids) == 1:
+        row = rows[0]
+        about = f", follow-up {row['follow_up_id']}" if row["follow_up_id"] else ""
+        return f"alert {ids[0]} ({row['kind']}{about})"
+    shown = ", ".join(map(str, ids[:SHOWN_IDS]))
+    more = f" and {len(ids) - SHOWN_IDS} more" if len(ids) > SHOWN_IDS else ""
+    return f"{len(ids)} {rows[0]['kind']} alerts {shown}{more}"

@@ -18,6 +18,10 @@ users_app = typer.Typer(help="API users and their roles.", no_args_is_help=True)
 tokens_app = typer.Typer(help="API tokens (shown once, stored as a hash).", no_args_is_help=True)
 
 
+EMAIL = typer.Argument(..., help="The user's email.", show_default=False)
+TOKEN_ID = typer.Argument(..., help="The token's id (see `tokens list`).", show_default=False)
+
+
 class RoleName(StrEnum):
     VIEWER = Role.VIEWER.value
     OPERATOR = Role.OPERATOR.value
@@ -26,7 +30,7 @@ class RoleName(StrEnum):
 
 @users_app.command("add")
 def add_user(
-    email: str,
+    email: str = EMAIL,
     role: RoleName = typer.Option(..., "--role", help="viewer reads; operator acts; admin too."),
     password_stdin: bool = typer.Option(
         False, "--password-stdin", help="Read a password from stdin (for the console)."
@@ -58,7 +62,7 @@ def list_users(as_json: bool = JSON) -> None:
 
 
 @users_app.command("disable")
-def disable_user(email: str) -> None:
+def disable_user(email: str = EMAIL) -> None:
     """Refuse the user's tokens from their next request on."""
     user = workflow().disable_user(email)
     say(f"user {user.email} is disabled")
@@ -66,7 +70,7 @@ def disable_user(email: str) -> None:
 
 @tokens_app.command("create")
 def create_token(
-    email: str,
+    email: str = EMAIL,
     name: str | None = typer.Option(None, "--name", help="What the token is for."),
     as_json: bool = JSON,
 ) -> None:
@@ -99,7 +103,7 @@ def list_tokens(as_json: bool = JSON) -> None:
 
 
 @tokens_app.command("revoke")
-def revoke_token(token_id: int) -> None:
+def revoke_token(token_id: int = TOKEN_ID) -> None:
     """Refuse the token from its next request on."""
     token = workflow().revoke_token(token_id)
     say(f"token {token.id} of {token.user_email} is revoked")

@@ -10,7 +10,7 @@ from pathlib import Path
 from rich.rule import Rule
 from sqlalchemy import select
 
-from config.settings import Settings
+from config.settings import get_settings
 from ied_workflow import db, tables
 from ied_workflow.cli.output import console, counts_table, follow_up_line, follow_up_table, say
 from ied_workflow.domain import Outcome, Satisfaction
@@ -23,12 +23,13 @@ OPS = "ops@ied.example"
 
 def run_demo(path: str | None) -> None:
     """Seed leads, then walk each scenario, printing what the workflow did or refused."""
+    environment = get_settings()  # a bad setting is reported before any file is touched
     with tempfile.TemporaryDirectory() as scratch:
         file = Path(path) if path else Path(scratch) / "demo.db"
         file.unlink(missing_ok=True)
         url = f"sqlite:///{file}"
+        settings = environment.model_copy(update={"database_url": url})
         db.upgrade(url)
-        settings = Settings(database_url=url, _env_file=None)  # type: ignore[call-arg]
         workflow = Workflow.from_settings(settings)
         _walk(workflow, workflow.now())
         workflow.engine.dispose()
@@ -88,7 +89,8 @@ def _walk(wf: Workflow, now: datetime) -> None:
 
     _step("Dashboards filter due, in-progress, completed and issue-bearing follow-ups")
     console.print(counts_table(wf.dashboard(now), title="dashboard counts"))
-    console.print(follow_up_table(wf.find(Filter(), now), title="all follow-ups"))
+    zone = wf.settings.zone
+    console.print(follow_up_table(wf.find(Filter(), now), title="all follow-ups", zone=zone))
 
     _step("The overdue scan alerts operations once (console channel: no Slack or SMTP set)")
     scanned = wf.scan_overdue(now)

@@ -1,68 +1,93 @@
-"""`ied-workflow followup ...`: the follow-up life, one command per use case."""
+"""`ied-workflow followup ...`: the follow-up life, one command per use case.
+
+Times are printed in IED_OPS_TIMEZONE with the zone named; `--json` keeps ISO 8601.
+"""
 
 from __future__ import annotations
 
 import typer
 
+from config.settings import get_settings
 from ied_workflow import validation
-from ied_workflow.cli.common import BY, JSON, when, workflow
-from ied_workflow.cli.output import console, emit_json, follow_up_table, say, show_follow_up
-from ied_workflow.domain import ContactOutcome, Outcome, Satisfaction, Status
+from ied_workflow.cli.common import BY, JSON, NOW, actor, due, when, workflow
+from ied_workflow.cli.output import (
+    console,
+    emit_json,
+    follow_up_details,
+    follow_up_table,
+    history_lines,
+    print_details,
+    say,
+    show_follow_up,
+)
+from ied_workflow.domain import ContactOutcome, FollowUp, Outcome, Satisfaction, Status
 from ied_workflow.errors import ValidationError
 from ied_workflow.queries import Filter
 
 COUNT_CAP = 10_000  # the table title says "10,000+" beyond this
 
 app = typer.Typer(help="Create, work and inspect follow-ups.", no_args_is_help=True)
+ID = typer.Argument(..., help="The follow-up's id.", show_default=False)
+DUE_HELP = "ISO 8601 with offset, or a plain date (YYYY-MM-DD: the end of that day, ops timezone)."
+
+
+def show(follow_up: FollowUp, as_json: bool) -> None:
+    show_follow_up(follow_up, as_json, get_settings().zone)
 
 
 @app.command("create")
 def create(
-    lead_id: str,
-    by: str = BY,
-    due: str | None = typer.Option(None, "--due", help="ISO 8601 with offset; default: policy."),
-    notes: str | None = typer.Option(None, "--notes"),
+    lead_id: str = typer.Argument(..., help="The delivered lead's id.", show_default=False),
+    by: str | None = BY,
+    due_at: str | None = typer.Option(None, "--due", help=f"{DUE_HELP} Default: the policy."),
+    notes: str | None = typer.Option(None, "--notes", help="Notes to start with."),
     as_json: bool = JSON,
 ) -> None:
     """Open the one follow-up of a delivered lead."""
-    follow_up = workflow().create(lead_id, by=by, due_at=when(due, "--due"), notes=notes)
-    show_follow_up(follow_up, as_json)
+    at = None if due_at is None else due(due_at, "--due")
+    show(workflow().create(lead_id, by=actor(by), due_at=at, notes=notes), as_json)
 
 
 @app.command("start")
-def start(follow_up_id: int, by: str = BY, as_json: bool = JSON) -> None:
+def start(follow_up_id: int = ID, by: str | None = BY, as_json: bool = JSON) -> None:
     """Begin working a pending follow-up."""
-    show_follow_up(workflow().start(follow_up_id, by=by), as_json)
+    show(workflow().start(follow_up_id, by=actor(by)), as_json)
 
 
 @app.command("contact")
 def contact(
-    follow_up_id: int,
-    outcome: ContactOutcome = typer.Option(..., "--outcome"),
-    by: str = BY,
+    follow_up_id: int = ID,
+    outcome: ContactOutcome = typer.Option(..., "--outcome", help="What the attempt achieved."),
+    by: str | None = BY,
     at: str | None = typer.Option(None, "--at", help="When it happened (ISO 8601); default now."),
-    note: str | None = typer.Option(None, "--note"),
+    note: str | None = typer.Option(None, "--note", help="What was said or done."),
     as_json: bool = JSON,
 ) -> None:
     """Log a contact attempt (it starts a pending follow-up)."""
     follow_up = workflow().log_contact(
-        follow_up_id, by=by, outcome=outcome, at=when(at, "--at"), note=note
+        follow_up_id, by=actor(by), outcome=outcome, at=when(at, "--at"), note=note
     )
-    show_follow_up(follow_up, as_json)
+    show(follow_up, as_json)
 
 
 @app.command("outcome")
 def outcome(
-    follow_up_id: int,
-    by: str = BY,
+    follow_up_id: int = ID,
+    by: str | None = BY,
     has_issue: bool | None = typer.Option(
         None, "--has-issue/--no-issue", help="Did the customer report a problem?"
     ),
-    satisfaction: Satisfaction | None = typer.Option(None, "--satisfaction"),
-    issue_summary: str | None = typer.Option(None, "--issue-summary"),
-    issue_resolved: bool = typer.Option(False, "--issue-resolved"),
-    referral: bool = typer.Option(False, "--referral"),
-    notes: str | None = typer.Option(None, "--notes"),
+    satisfaction: Satisfaction | None = typer.Option(
+        None, "--satisfaction", help="The customer's satisfaction (needed to complete)."
+    ),
+    issue_summary: str | None = typer.Option(
+        None, "--issue-summary", help="The problem, in a sentence (needed with --has-issue)."
+    ),
+    issue_resolved: bool = typer.Option(
+        False, "--issue-resolved", help="The issue was already resolved: complete it."
+    ),
+    referral: bool = typer.Option(False, "--referral", help="A referral opportunity came up."),
+    notes: str | None = typer.Option(None, "--notes", help="Notes to append."),
     as_json: bool = JSON,
 ) -> None:
     """Record the outcome: completed, or closed_with_issue while an issue is open."""
@@ -76,71 +101,96 @@ def outcome(
         referral=referral,
         notes=notes,
     )
-    show_follow_up(workflow().record_outcome(follow_up_id, by=by, outcome=result), as_json)
+    show(workflow().record_outcome(follow_up_id, by=actor(by), outcome=result), as_json)
 
 
 @app.command("resolve-issue")
-def resolve_issue(follow_up_id: int, by: str = BY, as_json: bool = JSON) -> None:
+def resolve_issue(follow_up_id: int = ID, by: str | None = BY, as_json: bool = JSON) -> None:
     """Mark the open issue of a closed_with_issue follow-up as resolved."""
-    show_follow_up(workflow().resolve_issue(follow_up_id, by=by), as_json)
+    show(workflow().resolve_issue(follow_up_id, by=actor(by)), as_json)
 
 
 @app.command("reschedule")
 def reschedule(
-    follow_up_id: int, due: str = typer.Option(..., "--due"), by: str = BY, as_json: bool = JSON
+    follow_up_id: int = ID,
+    due_at: str = typer.Option(..., "--due", help=DUE_HELP),
+    by: str | None = BY,
+    as_json: bool = JSON,
 ) -> None:
     """Move the due date of an open follow-up."""
-    due_at = validation.parse_datetime(due, "--due")
-    show_follow_up(workflow().reschedule(follow_up_id, due_at=due_at, by=by), as_json)
+    at = due(due_at, "--due")
+    show(workflow().reschedule(follow_up_id, due_at=at, by=actor(by)), as_json)
 
 
 @app.command("note")
 def note(
-    follow_up_id: int, text: str = typer.Option(..., "--text"), by: str = BY, as_json: bool = JSON
+    follow_up_id: int = ID,
+    text: str = typer.Option(..., "--text", help="The note to append."),
+    by: str | None = BY,
+    as_json: bool = JSON,
 ) -> None:
     """Append a note (any status)."""
-    show_follow_up(workflow().add_note(follow_up_id, text=text, by=by), as_json)
+    show(workflow().add_note(follow_up_id, text=text, by=actor(by)), as_json)
 
 
 @app.command("show")
-def show(follow_up_id: int, as_json: bool = JSON) -> None:
-    """Show one follow-up."""
-    show_follow_up(workflow().get(validation.positive_id(follow_up_id)), as_json)
+def show_one(
+    follow_up_id: int | None = typer.Argument(
+        None, help="The follow-up's id (or give --lead).", show_default=False
+    ),
+    lead: str | None = typer.Option(None, "--lead", help="Find it by its lead's id instead."),
+    as_json: bool = JSON,
+) -> None:
+    """Show every field of one follow-up, by id or by lead."""
+    if (follow_up_id is None) == (lead is None):
+        raise ValidationError("give a follow-up id or --lead LEAD_ID (one of them)")
+    wf = workflow()
+    if lead is not None:
+        follow_up = wf.get_by_lead(lead)
+    else:
+        follow_up = wf.get(validation.positive_id(follow_up_id or 0))
+    if as_json:
+        emit_json(follow_up)
+    else:
+        print_details(follow_up_details(follow_up, wf.settings.zone))
 
 
 @app.command("history")
-def history(follow_up_id: int, as_json: bool = JSON) -> None:
-    """The audit trail and contact attempts of a follow-up."""
-    events, attempts = workflow().history(validation.positive_id(follow_up_id))
+def history(follow_up_id: int = ID, as_json: bool = JSON) -> None:
+    """The audit trail and the contact attempts (outcomes and notes), in time order."""
+    wf = workflow()
+    events, attempts = wf.history(validation.positive_id(follow_up_id))
     if as_json:
         emit_json({"events": events, "contactAttempts": attempts})
         return
-    for event in events:
-        move = f"{event.from_status or '-'} -> {event.to_status}"
-        when = event.at.isoformat(timespec="seconds")
-        say(f"{when} {event.type:<16} {move:<28} {event.actor_email}")
+    for line in history_lines(events, attempts, wf.settings.zone):
+        say(line)
 
 
 @app.command("list")
 def list_(
     status: list[Status] = typer.Option([], "--status", help="Repeat for several."),
-    due: bool = typer.Option(False, "--due", help="Open and due before today ends (ops timezone)."),
+    due_today: bool = typer.Option(
+        False, "--due-today", help="Open and due before today ends (ops timezone)."
+    ),
     overdue: bool = typer.Option(False, "--overdue", help="Open and past due."),
-    has_issue: bool = typer.Option(False, "--has-issue"),
-    open_issue: bool = typer.Option(False, "--open-issue"),
-    installer: str | None = typer.Option(None, "--installer"),
-    now: str | None = typer.Option(None, "--now", help="Evaluate due/overdue at this instant."),
-    limit: int = typer.Option(100, "--limit", min=1, max=10_000),
-    as_json: bool = typer.Option(False, "--json"),
+    has_issue: bool = typer.Option(False, "--has-issue", help="An issue was reported."),
+    open_issue: bool = typer.Option(False, "--open-issue", help="An issue is still open."),
+    installer: str | None = typer.Option(None, "--installer", help="Of this installer only."),
+    lead: str | None = typer.Option(None, "--lead", help="Of this lead only."),
+    now: str | None = NOW,
+    limit: int = typer.Option(100, "--limit", min=1, max=10_000, help="Rows to show at most."),
+    as_json: bool = JSON,
 ) -> None:
     """Follow-ups matching every filter given, soonest due first."""
     where = Filter(
         statuses=tuple(status),
-        due=due,
+        due=due_today,
         overdue=overdue,
         has_issue=has_issue,
         open_issue=open_issue,
         installer_id=installer,
+        lead_id=None if lead is None else validation.identifier(lead, "--lead"),
     )
     instant = when(now, "--now")
     wf = workflow()
@@ -150,4 +200,6 @@ def list_(
         return
     total = wf.count(where, instant, cap=COUNT_CAP)
     shown = f"{COUNT_CAP:,}+" if total > COUNT_CAP else f"{total:,}"
-    console.print(follow_up_table(rows, title=f"{len(rows)} of {shown} follow-ups"))
+    zone = wf.settings.zone
+    title = f"{len(rows)} of {shown} follow-ups (times in {zone.key})"
+    console.print(follow_up_table(rows, title=title, zone=zone))

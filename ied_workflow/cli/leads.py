@@ -12,9 +12,12 @@ app = typer.Typer(
 )
 
 
+LEAD = typer.Argument(..., help="The lead's id in the host application.", show_default=False)
+
+
 @app.command("upsert")
 def upsert(
-    lead_id: str,
+    lead_id: str = LEAD,
     status: str = typer.Option(..., "--status", help="Lead lifecycle status, e.g. assigned."),
     installer: str | None = typer.Option(None, "--installer", help="Installer id."),
     as_json: bool = JSON,
@@ -27,7 +30,7 @@ def upsert(
 
 
 @app.command("show")
-def show(lead_id: str, as_json: bool = JSON) -> None:
+def show(lead_id: str = LEAD, as_json: bool = JSON) -> None:
     """Show a lead."""
     lead = workflow().lead(lead_id)
     emit_json(lead) if as_json else say(

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import re
 import sys
+from importlib.metadata import version
 
 import typer
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import DBAPIError
 
-from ied_workflow import states
+from config.settings import InvalidSettings, get_settings
+from ied_workflow import logs, states
 from ied_workflow.cli import accounts, followup, leads, maintenance, ops, serve
 from ied_workflow.errors import IedWorkflowError, NotFound, RuleViolation, ValidationError
 
@@ -28,6 +32,22 @@ app.add_typer(ops.notify_app, name="notify")
 app.add_typer(accounts.users_app, name="users")
 app.add_typer(accounts.tokens_app, name="tokens")
 app.command("serve")(serve.serve)
+app.command("dashboard")(ops.dashboard)
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        print(f"ied-workflow {version('ied-workflow')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    _version: bool = typer.Option(
+        False, "--version", is_eager=True, callback=_print_version, help="Print the version."
+    ),
+) -> None:
+    """IED post-delivery follow-up workflow."""
 
 
 @app.command()
@@ -65,24 +85,42 @@ def fail(message: str, code: int) -> None:
 def main() -> None:
     """Run the CLI: exit 0 ok, 2 bad input, 3 refused by a rule, 4 not found, 1 other."""
     command = typer.main.get_command(app)
+    _configure_logging()
     try:
         result = command.main(prog_name="ied-workflow", standalone_mode=False)
     except typer.TyperException as exc:  # usage errors: bad option, value, missing argument
         if type(exc).__name__ == "NoArgsIsHelpError":
             exc.show()  # type: ignore[attr-defined]  # the help text the user asked for by typing nothing
             sys.exit(exc.exit_code)
-        fail(exc.format_message().replace("\n", " "), exc.exit_code)
+        fail(_usage_problem(exc), exc.exit_code)
+    except InvalidSettings as exc:
+        fail(str(exc), 2)
     except typer.Abort:
         fail("aborted", 1)
     except IedWorkflowError as exc:
         fail(str(exc), exit_code(exc))
-    except (OperationalError, ProgrammingError) as exc:
+    except DBAPIError as exc:
         fail(_database_problem(exc), 1)
     sys.exit(result if isinstance(result, int) else 0)
 
 
+def _configure_logging() -> None:
+    """WARNING and above on stderr (IED_LOG_LEVEL to change); bad settings are reported
+    by the command that reads them, as one line."""
+    with contextlib.suppress(InvalidSettings):
+        logs.configure(get_settings())
+
+
+def _usage_problem(exc: typer.TyperException) -> str:
+    """Click's message on one line; it reads `-1` as an unknown option, so say what it is."""
+    option = getattr(exc, "option_name", None)  # NoSuchOption (typer vendors its own click)
+    if option and re.fullmatch(r"-\d+", option):
+        return f"{option} is not a valid value: ids are positive whole numbers"
+    return exc.format_message().replace("\n", " ")
+
+
 def _database_problem(exc: Exception) -> str:
     text = str(getattr(exc, "orig", exc)).splitlines()[0]
-    if "no such table" in text or "does not exist" in text:
+    if "no such table" in text or ('relation "' in text and "does not exist" in text):
         return "the database has no schema yet: run `ied-workflow db upgrade`"
     return f"database error: {text}"

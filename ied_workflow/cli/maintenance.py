@@ -13,10 +13,14 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 
 
 @db_app.command("upgrade")
-def upgrade(revision: str = typer.Argument("head")) -> None:
-    """Apply the Alembic migrations to IED_DATABASE_URL."""
-    db.upgrade(get_settings().database_url, revision)
-    say(f"database schema at {revision}")
+def upgrade(
+    revision: str = typer.Argument(
+        "head", help="Revision to reach (default head); never below the current one."
+    ),
+) -> None:
+    """Apply the Alembic migrations to IED_DATABASE_URL (forward only)."""
+    reached = db.upgrade(get_settings().database_url, revision)
+    say(f"database schema at {reached or 'base'}" + (" (head)" if revision == "head" else ""))
 
 
 audit_app = typer.Typer(help="Audit trail checks.", no_args_is_help=True)

@@ -5,18 +5,21 @@ from __future__ import annotations
 import typer
 
 from config.settings import get_settings
+from ied_workflow import db, logs
 from ied_workflow.errors import ValidationError
 
 
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
-    port: int = typer.Option(8000, "--port", min=1, max=65535),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port to listen on."),
     workers: int = typer.Option(1, "--workers", min=1, max=64, help="Worker processes."),
 ) -> None:
     """Run the HTTP API (/api/v1, /healthz, /readyz, /metrics); needs IED_SECRET_KEY."""
-    secret = get_settings().secret_key
+    settings = get_settings()
+    secret = settings.secret_key
     if secret is None or not secret.get_secret_value().strip():
         raise ValidationError("IED_SECRET_KEY is not set: `serve` needs a long random secret")
+    db.require_database(settings.database_url)
     import uvicorn  # only this command needs the web stack loaded
 
     uvicorn.run(
@@ -27,5 +30,5 @@ def serve(
         workers=workers,
         proxy_headers=True,
         server_header=False,
-        log_level="info",
+        log_config=logs.dict_config(settings),  # IED_LOG_LEVEL / IED_LOG_FORMAT, no secrets
     )

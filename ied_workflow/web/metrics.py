@@ -2,8 +2,10 @@
 
 Each app has its own registry, so tests and several apps in one process never clash.
 The follow-up and delivery figures are read from the database on each scrape (one
-dashboard query set and one grouped count), never kept in the process, so every
-worker process reports the same truth.
+dashboard query set and a few grouped counts), never kept in the process, so every
+worker process reports the same truth. So are the worker side's figures: Celery workers
+record their scans and delivery results in the `measurements` table (see
+ied_workflow/measurements.py), and this endpoint is where Prometheus scrapes them.
 """
 
 from __future__ import annotations
@@ -11,11 +13,23 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from prometheus_client import CollectorRegistry, Histogram
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    Metric,
+    SummaryMetricFamily,
+)
 from prometheus_client.registry import Collector
 
+from ied_workflow import measurements as m
 from ied_workflow.domain import Status
-from ied_workflow.workflow import Workflow
+from ied_workflow.workflow import AlertFigures, Workflow
+
+OUTCOMES = {
+    "sent": m.DELIVERIES_SENT,
+    "retried": m.DELIVERIES_RETRIED,
+    "failed": m.DELIVERIES_FAILED,
+}
 
 
 class WorkflowCollector(Collector):
@@ -35,6 +49,7 @@ class WorkflowCollector(Collector):
             "ied_follow_ups_open_issue", "Issues still open.", counts["open_issue"]
         )
         yield self._deliveries()
+        yield from worker_families(self.workflow.alert_figures())
 
     def _deliveries(self) -> Metric:
         family = GaugeMetricFamily(
@@ -46,6 +61,45 @@ class WorkflowCollector(Collector):
 
     def describe(self) -> Iterator[Metric]:
         return iter(())  # no database query when the collector is registered
+
+
+def worker_families(figures: AlertFigures) -> Iterator[Metric]:
+    """The worker side: alerts written, delivery results per channel, scans, the oldest wait."""
+    written = CounterMetricFamily(
+        "ied_alerts_written", "Alerts recorded, by kind.", labels=["kind"]
+    )
+    for kind, n in sorted(figures.written.items()):
+        written.add_metric([kind], n)
+    yield written
+    results = CounterMetricFamily(
+        "ied_delivery_results",
+        "Delivery attempts by channel and outcome (sent; failed and retried; failed for good).",
+        labels=["channel", "outcome"],
+    )
+    measured = figures.measured
+    for (name, channel), value in sorted(measured.items()):
+        outcome = next((o for o, n in OUTCOMES.items() if n == name), None)
+        if outcome is not None:
+            results.add_metric([channel, outcome], value)
+    yield results
+    yield SummaryMetricFamily(
+        "ied_overdue_scan_duration_seconds",
+        "Overdue scans run by the workers, and their total time.",
+        count_value=int(measured.get((m.SCANS, ""), 0)),
+        sum_value=measured.get((m.SCAN_SECONDS, ""), 0),
+    )
+    for name, key, help_text in (
+        ("ied_overdue_scan_last_duration_seconds", m.SCAN_LAST_SECONDS, "The last scan's time."),
+        ("ied_overdue_scan_last_alerts", m.SCAN_LAST_ALERTS, "Alerts the last scan wrote."),
+        ("ied_overdue_scan_last_run_timestamp_seconds", m.SCAN_LAST_AT, "When the last scan ran."),
+    ):
+        if (key, "") in measured:
+            yield GaugeMetricFamily(name, help_text, measured[(key, "")])
+    yield GaugeMetricFamily(
+        "ied_oldest_pending_alert_age_seconds",
+        "How long the oldest alert not yet delivered on some channel has waited (0: none).",
+        figures.oldest_pending_seconds,
+    )
 
 
 def registry_for(workflow: Workflow) -> tuple[CollectorRegistry, Histogram]:

@@ -52,9 +52,19 @@ def test_default_database_is_a_sqlite_file_in_the_working_directory(tmp_path: Pa
 
 
 def test_missing_schema_says_how_to_fix_it(tmp_path: Path) -> None:
+    (tmp_path / "ied_workflow.db").touch()  # a database file without the schema
     result = run("followup", "show", "1", cwd=tmp_path)
     assert result.returncode == 1
     assert result.stderr == "error: the database has no schema yet: run `ied-workflow db upgrade`\n"
+
+
+def test_read_only_command_in_an_empty_folder_creates_no_database(tmp_path: Path) -> None:
+    result = run("followup", "list", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr == (
+        "error: no database here (ied_workflow.db): run `ied-workflow db upgrade`\n"
+    )
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_bad_input_in_a_real_process_prints_no_traceback(tmp_path: Path) -> None:

@@ -145,7 +145,13 @@ def test_digest_is_recorded_once_per_local_day(database_url: str, engine: Engine
     assert workflow.send_digest(NOW) == 1
     assert workflow.send_digest(NOW + HOUR) == 0
     [alert] = workflow.undelivered_alerts()
-    assert alert["payload"] == {"due_today": 1, "overdue": 1, "in_progress": 0, "open_issues": 0}
+    assert alert["payload"] == {
+        "due_today": 1,
+        "overdue": 1,
+        "in_progress": 0,
+        "open_issues": 0,
+        "failed_alerts": 0,
+    }
     assert alert["episode_key"] == "digest:2026-11-25"
     assert workflow.send_digest(NOW + timedelta(hours=9)) == 1  # 00:00 in Paris: a new day
 
