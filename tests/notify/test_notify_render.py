@@ -26,6 +26,8 @@ BERLIN = ZoneInfo("Europe/Berlin")
 HOSTILE = "<!channel> call me & <@U123> <https://evil|click>"
 HOSTILE_ESCAPED = "&lt;!channel&gt; call me &amp; &lt;@U123&gt; &lt;https://evil|click&gt;"
 
+# The only markup Slack text may carry: our own date tokens, of digits and our own words.
+OUR_DATES = re.compile(r"<!date\^\d+\^\{date_short_pretty\} \{time\}\|[0-9A-Z: +-]+>")
 MakeItem = Callable[..., AlertItem]
 MakeMessage = Callable[..., Message]
 
@@ -47,8 +49,10 @@ def slack_text(message: Message) -> str:
 
 
 def visible(rendering: str) -> str:
-    """The words a reader sees: tags, colons and layout whitespace dropped."""
-    return " ".join(re.sub(r"<[^>]+>|:(?=\s)", " ", rendering).split())
+    """The words a reader sees: Slack dates as their fallback, tags, colons and layout
+    whitespace dropped."""
+    dated = re.sub(r"<!date\^\d+\^[^|>]*\|([^>]*)>", r"\1", rendering)
+    return " ".join(re.sub(r"<[^>]+>|:(?=\s)", " ", dated).split())
 
 
 def parsed(message: Message) -> Any:
@@ -82,7 +86,7 @@ def test_overdue_alert_names_everything_operations_needs(make_message: MakeMessa
         "2026-11-25 12:40 CET",
         "3 h 20 min overdue",
         "Contact attempts so far 2",
-        "outcome no_answer",
+        "outcome No answer",
     ]
     # When it is rendered for each medium, Then each names id, lead, installer, due, lateness
     for rendering in (slack_text(message), plain_text(message, BERLIN), html(message, BERLIN)):
@@ -148,7 +152,7 @@ def test_slack_text_cannot_ping_or_link(make_item: MakeItem, make_message: MakeM
     # Then it arrives as inert, escaped text, and no field holds a raw '<'
     assert HOSTILE_ESCAPED in "\n".join(texts(payload))
     assert "&lt;!here&gt;" in "\n".join(texts(payload))
-    lines = [line for text in texts(payload) for line in text.splitlines()]
+    lines = [OUR_DATES.sub("", line) for text in texts(payload) for line in text.splitlines()]
     assert not [line for line in lines if "<" in line or ">" in line.removeprefix("> ")]
 
 
