@@ -67,13 +67,15 @@ def dashboard(request: Request, who: session.Viewer) -> Response:
         who=who,
         now=now,
         tiles=tiles,
-        sections=_sections(wf, now),
+        sections=_sections(wf, now, counts),
         cap=COUNT_CAP,
     )
 
 
-def _sections(wf: Workflow, now: datetime) -> list[Section]:
+def _sections(wf: Workflow, now: datetime, counts: dict[str, int]) -> list[Section]:
     days = wf.settings.stale_contact_days
+    due_today, overdue = counts["due_today"], counts["overdue"]
+    later_today = due_today - overdue if due_today <= COUNT_CAP else COUNT_CAP + 1
     quiet_days = f"{days:g}"
     return [
         _section(
@@ -91,7 +93,8 @@ def _sections(wf: Workflow, now: datetime) -> list[Section]:
             "Nothing else is due today.",
             Filter(due=True),
             {"dueToday": "true"},
-            after=(now, 0),
+            after=(now, 0),  # from now on: the overdue ones have their own section
+            total=later_today,
         ),
         _section(
             wf,
@@ -120,10 +123,11 @@ def _section(
     where: Filter,
     query: dict[str, str],
     after: tuple[datetime, int] | None = None,
+    total: int | None = None,
 ) -> Section:
-    """Up to SHOWN rows soonest due first (for overdue, that is oldest first)."""
+    """Up to SHOWN rows soonest due first (for overdue, that is oldest first), and how
+    many there are in all (counted only when the section is full, and capped)."""
     rows = wf.find(where, now, limit=SHOWN, after=after)
-    total = (
-        len(rows) if len(rows) < SHOWN and after is None else wf.count(where, now, cap=COUNT_CAP)
-    )
+    if total is None:
+        total = len(rows) if len(rows) < SHOWN else wf.count(where, now, cap=COUNT_CAP)
     return Section(title, empty, rows, total, links.listing(**query))
