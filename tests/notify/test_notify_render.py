@@ -21,13 +21,12 @@ from ied_workflow.alerts.render import (
     slack_payload,
     subject,
 )
+from tests.support.slack import without_our_dates
 
 BERLIN = ZoneInfo("Europe/Berlin")
 HOSTILE = "<!channel> call me & <@U123> <https://evil|click>"
 HOSTILE_ESCAPED = "&lt;!channel&gt; call me &amp; &lt;@U123&gt; &lt;https://evil|click&gt;"
 
-# The only markup Slack text may carry: our own date tokens, of digits and our own words.
-OUR_DATES = re.compile(r"<!date\^\d+\^\{date_short_pretty\} \{time\}\|[0-9A-Z: +-]+>")
 MakeItem = Callable[..., AlertItem]
 MakeMessage = Callable[..., Message]
 
@@ -152,7 +151,7 @@ def test_slack_text_cannot_ping_or_link(make_item: MakeItem, make_message: MakeM
     # Then it arrives as inert, escaped text, and no field holds a raw '<'
     assert HOSTILE_ESCAPED in "\n".join(texts(payload))
     assert "&lt;!here&gt;" in "\n".join(texts(payload))
-    lines = [OUR_DATES.sub("", line) for text in texts(payload) for line in text.splitlines()]
+    lines = [without_our_dates(line) for text in texts(payload) for line in text.splitlines()]
     assert not [line for line in lines if "<" in line or ">" in line.removeprefix("> ")]
 
 
