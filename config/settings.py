@@ -74,7 +74,9 @@ class Settings(BaseSettings):
     # Rows stay in the database (INSERT ... SELECT), so a batch costs no worker memory;
     # 20,000 keeps a typical scan to one batch and one message per channel.
     scan_batch_size: int = Field(default=20_000, gt=0)
-    base_url: str | None = None  # the public address: links in alerts and API Locations
+    # The public address (https://ops.ied.example): links in alerts and API Locations, and
+    # the console's cookie is Secure when it is https. Unset: alerts carry no links.
+    base_url: str | None = None
 
     # Logs: a level for ied-workflow's processes (unset: the process's own default, e.g.
     # Celery's --loglevel), and text for people or JSON lines for log shippers.
@@ -83,9 +85,13 @@ class Settings(BaseSettings):
     # The operator a person's CLI commands act as when --by is not given.
     actor: str | None = None
 
-    # The HTTP API (`ied-workflow serve`). The key signs list cursors now and the
-    # console's session cookies next; `serve` refuses to start without it.
+    # The HTTP API and console (`ied-workflow serve`). The key signs list cursors and the
+    # console's session cookies; `serve` refuses to start without it.
     secret_key: SecretStr | None = None
+    # The dashboard's "in progress with no contact for N days".
+    stale_contact_days: float = Field(default=3, gt=0)
+    # A console sign-in lasts this long, then the user signs in again.
+    session_hours: float = Field(default=12, gt=0, le=24 * 30)
     # Bodies above this are refused (413) before they are read. The largest valid body,
     # an outcome with full notes and summary, JSON-escaped, is under 100 KiB.
     api_max_body_bytes: int = Field(default=128 * 1024, gt=0)
@@ -124,6 +130,16 @@ class Settings(BaseSettings):
         if value.strip().upper() not in LOG_LEVELS:
             raise ValueError(f"unknown log level {value!r}; use one of {', '.join(LOG_LEVELS)}")
         return value.strip().upper()
+
+    @field_validator("base_url")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")) or any(c in value for c in '<>" \n'):
+            raise ValueError("base_url must be an http(s) address such as https://ops.ied.example")
+        return value
 
     @field_validator("eligible_lead_statuses", "ops_emails", mode="before")
     @classmethod

@@ -77,7 +77,8 @@ class Principal:
 
     email: str
     role: Role
-    token_id: int
+    token_id: int | None = None  # None when signed in to the console with a password
+    user_id: int | None = None
 
     def may(self, needed: Role) -> bool:
         """Whether this caller's role includes `needed`'s rights."""
@@ -99,6 +100,68 @@ def hash_password(password: str) -> str:
 def verify_password(password: str, password_hash: str) -> bool:
     """Whether `password` matches the stored argon2 hash."""
     return bool(_hasher().verify(password, password_hash))
+
+
+# Verified when the email is unknown, so a wrong email costs as long as a wrong password.
+_NOBODY = "$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHRzb21lc2FsdA$" + "A" * 43
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """What a password sign-in compares: read in a transaction, checked after it."""
+
+    user_id: int
+    email: str
+    role: Role
+    password_hash: str | None
+    disabled: bool
+
+
+def credentials(uow: UnitOfWork, email: str) -> Credentials | None:
+    """The sign-in record of `email`, or None when there is no such user."""
+    try:
+        email = account_email(email)
+    except ValidationError:
+        return None
+    row = uow.conn.execute(select(t.users).where(u.email == email)).one_or_none()
+    if row is None:
+        return None
+    values = row._mapping
+    return Credentials(
+        values["id"], values["email"], Role(values["role"]), values["password_hash"],
+        bool(values["disabled"]),
+    )  # fmt: skip
+
+
+def sign_in(found: Credentials | None, password: str) -> Principal:
+    """The user this email and password speak for; one refusal for every reason.
+
+    A missing user, a user without a password, a disabled one and a wrong password all
+    raise the same Unauthenticated after one argon2 verification, so neither the answer
+    nor its timing says which part was wrong.
+    """
+    stored = found.password_hash if found and found.password_hash else _NOBODY
+    matches = 0 < len(password) <= PASSWORD_MAX and _verifies(password, stored)
+    if found is None or found.password_hash is None or found.disabled or not matches:
+        raise Unauthenticated("the email or password is not right")
+    return Principal(email=found.email, role=found.role, user_id=found.user_id)
+
+
+def _verifies(password: str, stored: str) -> bool:
+    try:
+        return verify_password(password, stored)
+    except Exception:  # a malformed stored hash is a refusal, not a crash
+        return False
+
+
+def session_user(uow: UnitOfWork, user_id: int) -> Principal:
+    """The user a console session names, read afresh: a disabled user is out at once."""
+    row = uow.conn.execute(
+        select(u.email, u.role).where(u.id == user_id, ~u.disabled)
+    ).one_or_none()
+    if row is None:
+        raise Unauthenticated("the session has ended; sign in again")
+    return Principal(email=row.email, role=Role(row.role), user_id=user_id)
 
 
 def token_hash(token: str) -> str:

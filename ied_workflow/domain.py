@@ -102,6 +102,10 @@ class FollowUp:
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
+    def is_overdue(self, now: datetime) -> bool:
+        """Open and past its due date: the same rule `queries.conditions` writes in SQL."""
+        return self.is_open and self.due_at < now
+
 
 @dataclass(slots=True, frozen=True)
 class ContactAttempt:

@@ -32,6 +32,8 @@ class Filter:
     open_issue: bool = False
     installer_id: str | None = None
     lead_id: str | None = None
+    # No contact logged (nor, without one, started) for this many days: work gone quiet.
+    no_contact_days: float | None = None
 
 
 def end_of_today(now: datetime, zone: ZoneInfo) -> datetime:
@@ -60,6 +62,10 @@ def conditions(where: Filter, now: datetime, zone: ZoneInfo) -> list[Any]:
         clauses.append(fu.installer_id == where.installer_id)
     if where.lead_id is not None:
         clauses.append(fu.lead_id == where.lead_id)
+    if where.no_contact_days is not None:
+        quiet_since = now - timedelta(days=where.no_contact_days)
+        last_touch = func.coalesce(fu.last_contacted_at, fu.started_at, fu.created_at)
+        clauses.append(last_touch < quiet_since)
     return clauses
 
 
@@ -117,6 +123,8 @@ DASHBOARD = {
 }
 
 
-def dashboard_counts(conn: Connection, now: datetime, zone: ZoneInfo) -> dict[str, int]:
-    """The count of every dashboard filter, as the demo and the digest show them."""
-    return {name: count(conn, where, now, zone) for name, where in DASHBOARD.items()}
+def dashboard_counts(
+    conn: Connection, now: datetime, zone: ZoneInfo, *, cap: int | None = None
+) -> dict[str, int]:
+    """The count of every dashboard filter, as the demo, the digest and the console show them."""
+    return {name: count(conn, where, now, zone, cap=cap) for name, where in DASHBOARD.items()}

@@ -269,9 +269,12 @@ class Workflow:
         zone = self.settings.zone
         return self.run(lambda uow: queries.count(uow.conn, where, uow.now, zone, cap=cap), now=now)
 
-    def dashboard(self, now: datetime | None = None) -> dict[str, int]:
+    def dashboard(self, now: datetime | None = None, *, cap: int | None = None) -> dict[str, int]:
+        """Each dashboard filter's count; with `cap`, counting stops at cap + 1."""
         zone = self.settings.zone
-        return self.run(lambda uow: queries.dashboard_counts(uow.conn, uow.now, zone), now=now)
+        return self.run(
+            lambda uow: queries.dashboard_counts(uow.conn, uow.now, zone, cap=cap), now=now
+        )
 
     def ping(self) -> None:
         """Ask the database one trivial question; raises if it cannot answer."""
@@ -374,6 +377,15 @@ class Workflow:
 
     def revoke_token(self, token_id: int) -> accounts.ApiToken:
         return self.run(lambda uow: accounts.revoke_token(uow, token_id))
+
+    def sign_in(self, email: str, password: str) -> accounts.Principal:
+        """The user an email and password speak for (argon2 runs after the transaction)."""
+        found = self.run(lambda uow: accounts.credentials(uow, email))
+        return accounts.sign_in(found, password)
+
+    def session_user(self, user_id: int) -> accounts.Principal:
+        """The enabled user a console session names; raises Unauthenticated otherwise."""
+        return self.run(lambda uow: accounts.session_user(uow, user_id))
 
     def authenticate(self, token: str) -> accounts.Principal:
         """The user a bearer token speaks for; raises Unauthenticated otherwise."""

@@ -53,25 +53,31 @@ class ConsoleChannel:
 
     name = "console"
 
-    def __init__(self, stream: TextIO | None = None, zone: tzinfo = UTC) -> None:
+    def __init__(
+        self, stream: TextIO | None = None, zone: tzinfo = UTC, base_url: str | None = None
+    ) -> None:
         self._stream = stream
         self._zone = zone
+        self._base_url = base_url
 
     @contextmanager
     def open(self) -> Iterator[_ConsoleSender]:
         """A sender writing to the stream (stdout, looked up late so capture works)."""
-        yield _ConsoleSender(self._stream or sys.stdout, self._zone)
+        yield _ConsoleSender(self._stream or sys.stdout, self._zone, self._base_url)
 
 
 class _ConsoleSender:
-    def __init__(self, stream: TextIO, zone: tzinfo) -> None:
+    def __init__(self, stream: TextIO, zone: tzinfo, base_url: str | None) -> None:
         self._stream = stream
         self._zone = zone
+        self._base_url = base_url
 
     def send(self, message: Message) -> None:
         """Write the plain-text rendering and a rule under it."""
         try:
-            self._stream.write(plain_text(message, self._zone) + "-" * 60 + "\n")
+            self._stream.write(
+                plain_text(message, self._zone, base_url=self._base_url) + "-" * 60 + "\n"
+            )
             self._stream.flush()
         except OSError as exc:
             raise TransientDeliveryError(f"console write failed: {type(exc).__name__}") from None
@@ -80,7 +86,7 @@ class _ConsoleSender:
 def channels_from_settings(settings: Settings) -> dict[str, Channel]:
     """The channels alerts go to: Slack and/or email when configured, else the console."""
     found = {name: _BUILDERS[name](settings) for name in _NEEDS if _configured(settings, name)}
-    return found or {"console": ConsoleChannel(zone=settings.zone)}
+    return found or {"console": _console(settings)}
 
 
 def channel_by_name(settings: Settings, name: str) -> Channel:
@@ -94,7 +100,7 @@ def channel_by_name(settings: Settings, name: str) -> Channel:
 
 def _slack(settings: Settings) -> Channel:
     url = settings.slack_webhook_url.get_secret_value() if settings.slack_webhook_url else ""
-    return SlackChannel(url, settings.slack_timeout_seconds, settings.zone)
+    return SlackChannel(url, settings.slack_timeout_seconds, settings.zone, settings.base_url)
 
 
 def _email(settings: Settings) -> Channel:
@@ -109,11 +115,12 @@ def _email(settings: Settings) -> Channel:
         recipients=settings.ops_emails,
         timeout=settings.smtp_timeout_seconds,
         zone=settings.zone,
+        base_url=settings.base_url,
     )
 
 
 def _console(settings: Settings) -> Channel:
-    return ConsoleChannel(zone=settings.zone)
+    return ConsoleChannel(zone=settings.zone, base_url=settings.base_url)
 
 
 _BUILDERS = {"slack": _slack, "email": _email, "console": _console}

@@ -2,6 +2,8 @@
 
 Every string that came from outside (ids, statuses, issue summaries) is cleaned of
 control characters and escaped for its medium; headers carry only ints and our own words.
+With `base_url` (IED_BASE_URL) each message links to the console page that lets people
+act on it; without it there are no links, since a relative one leads nowhere from Slack.
 """
 
 from __future__ import annotations
@@ -10,14 +12,18 @@ import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, tzinfo
 from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from ied_workflow import labels, links
 from ied_workflow.alerts.message import AlertItem, Kind, Message
+from ied_workflow.labels import humanise
+
+__all__ = ["email_message", "html", "humanise", "plain_text", "slack_payload", "subject"]
 
 SLACK_LISTED = 20  # Slack allows 50 blocks a message; 20 items stay readable
 EMAIL_LISTED = 200  # an email can list more, but 10,000 lines help nobody
@@ -53,12 +59,15 @@ class ItemView:
     follow_up_id: int
     lead_id: str
     installer: str
-    status: str
+    status: str  # the human label ("Closed with an open issue")
+    closed: bool  # a closed follow-up has no due countdown
     due: str
+    due_epoch: int  # for Slack's <!date^...>, so each reader sees their own time
     timing: str
     attempts: int
     last_outcome: str
     issue_lines: tuple[str, ...]
+    url: str | None  # its console page, when IED_BASE_URL is set
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,26 +76,15 @@ class View:
 
     title: str
     generated: str
+    generated_epoch: int
     counts: tuple[tuple[str, int], ...]
     items: tuple[ItemView, ...]
     more: int
     note: str  # said when there is nothing else to say
+    action: tuple[str, str] | None  # (label, url): the console page to act from
 
 
-def humanise(delta: timedelta) -> str:
-    """A duration as operations reads it: '45 min', '3 h 20 min', '1 day 4 h', '2 days'."""
-    minutes = int(delta.total_seconds() // 60)
-    if minutes < 1:
-        return "under 1 min"
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, mins = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours} h {mins} min" if mins else f"{hours} h"
-    days, hours = divmod(hours, 24)
-    if days == 1:
-        return f"1 day {hours} h" if hours else "1 day"
-    return f"{days} days"
+ITEM_ACTION = "Open follow-up"
 
 
 def clean(text: str) -> str:
@@ -120,32 +118,58 @@ def subject(message: Message) -> str:
     return f"[{BRAND}] {title}" + (f": {', '.join(figures)}" if figures else "")
 
 
-def build_view(message: Message, zone: tzinfo, listed: int) -> View:
+def build_view(message: Message, zone: tzinfo, listed: int, base_url: str | None = None) -> View:
     """The shared view of a message, listing at most `listed` items."""
     now = _aware(message.now)
     shown = message.items[:listed]
     return View(
         title=_title(message),
         generated=_local(now, zone),
+        generated_epoch=int(now.timestamp()),
         counts=_counts(message.counts, known_only=False),
-        items=tuple(_item_view(item, now, zone) for item in shown),
+        items=tuple(_item_view(item, now, zone, base_url) for item in shown),
         more=len(message.items) - len(shown),
         note="" if message.items or message.counts else _note(message.kind),
+        action=_action(message, base_url),
     )
 
 
-def plain_text(message: Message, zone: tzinfo = UTC) -> str:
+def _action(message: Message, base_url: str | None) -> tuple[str, str] | None:
+    """Where the whole message leads: the one follow-up, the filtered list, the dashboard."""
+    if len(message.items) == 1:
+        path = links.follow_up(message.items[0].follow_up_id)
+        label = f"{ITEM_ACTION} #{message.items[0].follow_up_id}"
+    elif message.kind is Kind.OVERDUE and message.items:
+        path, label = links.OVERDUE_LIST, "Open the overdue list"
+    elif message.kind is Kind.CLOSED_WITH_ISSUE and message.items:
+        path, label = links.OPEN_ISSUES_LIST, "Open the list of open issues"
+    elif message.kind is Kind.DIGEST:
+        path, label = links.DASHBOARD, "Open the dashboard"
+    else:
+        return None
+    url = links.absolute(base_url, path)
+    return None if url is None else (label, url)
+
+
+def plain_text(message: Message, zone: tzinfo = UTC, *, base_url: str | None = None) -> str:
     """The readable text rendering, used for the email text part and the console."""
-    return _ENV.get_template("alert.txt.j2").render(view=build_view(message, zone, EMAIL_LISTED))
+    view = build_view(message, zone, EMAIL_LISTED, base_url)
+    return _ENV.get_template("alert.txt.j2").render(view=view)
 
 
-def html(message: Message, zone: tzinfo = UTC) -> str:
+def html(message: Message, zone: tzinfo = UTC, *, base_url: str | None = None) -> str:
     """The HTML rendering; Jinja autoescape escapes every value."""
-    return _ENV.get_template("alert.html.j2").render(view=build_view(message, zone, EMAIL_LISTED))
+    view = build_view(message, zone, EMAIL_LISTED, base_url)
+    return _ENV.get_template("alert.html.j2").render(view=view)
 
 
 def email_message(
-    message: Message, sender: str, recipients: Sequence[str], zone: tzinfo = UTC
+    message: Message,
+    sender: str,
+    recipients: Sequence[str],
+    zone: tzinfo = UTC,
+    *,
+    base_url: str | None = None,
 ) -> EmailMessage:
     """One email (text + HTML); raises ValueError if sender or recipients hold CR/LF."""
     email = EmailMessage()
@@ -155,21 +179,26 @@ def email_message(
     email["Date"] = format_datetime(_aware(message.now).astimezone(zone))
     email["Message-ID"] = message_id(message.key)
     email["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to alerts
-    email.set_content(plain_text(message, zone))
-    email.add_alternative(html(message, zone), subtype="html")
+    email.set_content(plain_text(message, zone, base_url=base_url))
+    email.add_alternative(html(message, zone, base_url=base_url), subtype="html")
     return email
 
 
-def slack_payload(message: Message, zone: tzinfo = UTC) -> dict[str, Any]:
+def slack_payload(
+    message: Message, zone: tzinfo = UTC, *, base_url: str | None = None
+) -> dict[str, Any]:
     """A Block Kit message with a plain `text` fallback; every text field is escaped."""
-    view = build_view(message, zone, SLACK_LISTED)
+    view = build_view(message, zone, SLACK_LISTED, base_url)
+    batch = len(view.items) > 1  # one item: the message's own button opens it
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": view.title[:150]}},
         _section(_slack_summary(view)),
-        *(_section(_slack_item(item)) for item in view.items),
+        *(_section(_slack_item(item), item.url if batch else None) for item in view.items),
     ]
     if view.more:
         blocks.append(_context(f"… and {view.more} more"))
+    if view.action is not None:
+        blocks.append(_actions(*view.action))
     return {
         "text": slack_escape(_fallback(message)),
         "blocks": blocks,
@@ -214,26 +243,33 @@ def _counts(counts: Mapping[str, int], known_only: bool) -> tuple[tuple[str, int
     )
 
 
-def _item_view(item: AlertItem, now: datetime, zone: tzinfo) -> ItemView:
+def _item_view(item: AlertItem, now: datetime, zone: tzinfo, base_url: str | None) -> ItemView:
     due = _aware(item.due_at)
-    late = now - due
-    timing = f"{humanise(late)} overdue" if late > timedelta(0) else f"due in {humanise(-late)}"
     summary = clean(item.issue_summary or "").strip("\n")
+    timing = labels.due_timing(item.status, due, now)
     return ItemView(
         follow_up_id=item.follow_up_id,
         lead_id=one_line(item.lead_id),
         installer=one_line(item.installer_id) if item.installer_id else "none",
-        status=one_line(item.status),
+        status=one_line(labels.status(item.status)),
+        closed=not timing,
         due=_local(due, zone),
+        due_epoch=int(due.timestamp()),
         timing=timing,
         attempts=item.contact_attempt_count,
-        last_outcome=one_line(item.last_contact_outcome or "") or "none yet",
+        last_outcome=one_line(labels.contact_outcome(item.last_contact_outcome)) or "none yet",
         issue_lines=tuple(summary.split("\n")) if summary else (),
+        url=links.absolute(base_url, links.follow_up(item.follow_up_id)),
     )
 
 
+def slack_date(epoch: int, fallback: str) -> str:
+    """Slack's date token: each reader sees the instant in their own timezone."""
+    return f"<!date^{epoch}^{{date_short_pretty}} {{time}}|{slack_escape(fallback)}>"
+
+
 def _slack_summary(view: View) -> str:
-    lines = [f"Generated {slack_escape(view.generated)}"]
+    lines = [f"Generated {slack_date(view.generated_epoch, view.generated)}"]
     lines += [f"*{slack_escape(label)}:* {value}" for label, value in view.counts]
     if view.note:
         lines.append(slack_escape(view.note))
@@ -242,10 +278,11 @@ def _slack_summary(view: View) -> str:
 
 def _slack_item(item: ItemView) -> str:
     esc = slack_escape
+    due = slack_date(item.due_epoch, item.due)
     lines = [
         f"*Follow-up #{item.follow_up_id}* · lead {esc(item.lead_id)} · "
-        f"installer {esc(item.installer)} · status {esc(item.status)}",
-        f"Due {esc(item.due)} · *{esc(item.timing)}*",
+        f"installer {esc(item.installer)} · {esc(item.status)}",
+        f"Was due {due}" if item.closed else f"Due {due} · *{esc(item.timing)}*",
         f"Contact attempts so far: {item.attempts} · last outcome: {esc(item.last_outcome)}",
     ]
     if item.issue_lines:
@@ -255,8 +292,21 @@ def _slack_item(item: ItemView) -> str:
     return "\n".join(lines)
 
 
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": _clip(text, SLACK_TEXT_MAX)}}
+def _section(text: str, url: str | None = None) -> dict[str, Any]:
+    block = {"type": "section", "text": {"type": "mrkdwn", "text": _clip(text, SLACK_TEXT_MAX)}}
+    if url is not None:
+        block["accessory"] = _button(ITEM_ACTION, url)
+    return block
+
+
+def _button(label: str, url: str) -> dict[str, Any]:
+    return {"type": "button", "text": {"type": "plain_text", "text": label}, "url": url}
+
+
+def _actions(label: str, url: str) -> dict[str, Any]:
+    """The message's call to action; a single follow-up's button says `Open follow-up`."""
+    text = ITEM_ACTION if label.startswith(ITEM_ACTION) else label
+    return {"type": "actions", "elements": [{**_button(text, url), "style": "primary"}]}
 
 
 def _context(text: str) -> dict[str, Any]:

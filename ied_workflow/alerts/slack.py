@@ -36,10 +36,13 @@ class SlackChannel:
 
     name = "slack"
 
-    def __init__(self, webhook_url: str, timeout: float, zone: tzinfo = UTC) -> None:
+    def __init__(
+        self, webhook_url: str, timeout: float, zone: tzinfo = UTC, base_url: str | None = None
+    ) -> None:
         self._url = webhook_url
         self._timeout = timeout
         self._zone = zone
+        self._base_url = base_url  # links to the console; None: no buttons
 
     def __repr__(self) -> str:
         return f"SlackChannel(webhook_url='<redacted>', timeout={self._timeout})"
@@ -53,18 +56,21 @@ class SlackChannel:
             logger=_SILENT,
             retry_handlers=[],  # the outbox retries later; a worker must not sleep
         )
-        yield _SlackSender(client, self._zone, Redactor.for_url(self._url))
+        yield _SlackSender(client, self._zone, Redactor.for_url(self._url), self._base_url)
 
 
 class _SlackSender:
-    def __init__(self, client: WebhookClient, zone: tzinfo, redact: Redactor) -> None:
+    def __init__(
+        self, client: WebhookClient, zone: tzinfo, redact: Redactor, base_url: str | None
+    ) -> None:
         self._client = client
         self._zone = zone
         self._redact = redact
+        self._base_url = base_url
 
     def send(self, message: Message) -> None:
         """Post one message; the answer decides success, retry or give up."""
-        payload = slack_payload(message, self._zone)
+        payload = slack_payload(message, self._zone, base_url=self._base_url)
         try:
             response = self._client.send_dict(payload)
         # `from None` everywhere: the original exceptions may quote the URL.

@@ -34,11 +34,13 @@ class EmailChannel:
         timeout: float,
         zone: tzinfo = UTC,
         ssl_context: ssl.SSLContext | None = None,  # tests pass one trusting their own CA
+        base_url: str | None = None,  # links to the console; None: no links
     ) -> None:
         self._host, self._port, self._timeout = host, port, timeout
         self._user, self._password, self._starttls = user, password, starttls
         self._sender, self._recipients = sender, tuple(recipients)
         self._zone, self._ssl_context = zone, ssl_context
+        self._base_url = base_url
 
     def __repr__(self) -> str:
         return (
@@ -51,7 +53,9 @@ class EmailChannel:
         """Connect (EHLO, STARTTLS, login) once; QUIT when the batch is done."""
         smtp = self._connect()
         try:
-            yield _EmailSender(smtp, self._sender, self._recipients, self._zone, self._redact)
+            yield _EmailSender(
+                smtp, self._sender, self._recipients, self._zone, self._redact, self._base_url
+            )
         finally:
             _quit(smtp)
 
@@ -88,9 +92,10 @@ class _EmailSender:
         recipients: tuple[str, ...],
         zone: tzinfo,
         redact: Redactor,
+        base_url: str | None,
     ) -> None:
         self._smtp, self._sender, self._recipients = smtp, sender, recipients
-        self._zone, self._redact = zone, redact
+        self._zone, self._redact, self._base_url = zone, redact, base_url
         self._lost = False
 
     def send(self, message: Message) -> None:
@@ -98,7 +103,9 @@ class _EmailSender:
         if self._lost:  # fail the rest of the batch fast instead of timing out per row
             raise TransientDeliveryError("smtp connection was lost earlier in this batch")
         try:
-            email = email_message(message, self._sender, self._recipients, self._zone)
+            email = email_message(
+                message, self._sender, self._recipients, self._zone, base_url=self._base_url
+            )
         except ValueError:
             raise PermanentDeliveryError(
                 "email refused: its headers could not be built (a line break in an address?)"

@@ -1,4 +1,4 @@
-"""The ASGI app: `/api/v1` for automation, health and metrics for operations.
+"""The ASGI app: `/api/v1` for automation, the ops console for people, health and metrics.
 
 `ied-workflow serve` runs `create_app` as a uvicorn factory, once per worker process;
 tests build it around a `Workflow` with a fixed clock.
@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from ied_workflow.errors import ValidationError
-from ied_workflow.web import metrics, problems
+from ied_workflow.web import console, metrics, problems
 from ied_workflow.web.middleware import BodyLimit, Timing
 from ied_workflow.web.routers import PREFIX, actions, follow_ups, health, leads, ops
 from ied_workflow.workflow import Workflow
@@ -36,18 +36,23 @@ def create_app(workflow: Workflow | None = None) -> FastAPI:
     app.state.metrics, latency = metrics.registry_for(wf)
     problems.install(app)
     _routes(app)
+    console.install(app, wf, _secret(wf))
     app.add_middleware(BodyLimit, limit=wf.settings.api_max_body_bytes)
     app.add_middleware(Timing, histogram=latency)  # outermost: times refusals too
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
 
-def _cursor_key(wf: Workflow) -> bytes:
-    """A key for cursors only, derived from the secret (which stays for the console)."""
+def _secret(wf: Workflow) -> str:
     secret = wf.settings.secret_key
     if secret is None or not secret.get_secret_value().strip():
         raise ValidationError("IED_SECRET_KEY is not set: `serve` needs a long random secret")
-    return hashlib.sha256(b"ied-workflow cursor\0" + secret.get_secret_value().encode()).digest()
+    return secret.get_secret_value()
+
+
+def _cursor_key(wf: Workflow) -> bytes:
+    """A key for cursors only, derived from the secret (the console derives its own)."""
+    return hashlib.sha256(b"ied-workflow cursor\0" + _secret(wf).encode()).digest()
 
 
 def _routes(app: FastAPI) -> None:

@@ -19,6 +19,15 @@ from typing import Any
 
 from tests.support.waiting import Recorder, pause
 
+# The only markup our Slack text may carry: date tokens, of digits and our own words.
+OUR_DATES = re.compile(r"<!date\^\d+\^\{date_short_pretty\} \{time\}\|[0-9A-Z: +-]+>")
+
+
+def without_our_dates(line: str) -> str:
+    """A Slack text line with our own `<!date^...>` tokens taken out."""
+    return OUR_DATES.sub("", line)
+
+
 SECRET_PATH = "/services/T000/B000/SECRETsecret"  # tests check "SECRET" never shows
 _ITEM = re.compile(r"^\*Follow-up #(\d+)\*", re.MULTILINE)
 

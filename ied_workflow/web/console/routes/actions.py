@@ -1,0 +1,182 @@
+"""The detail page's forms: each POST calls one Workflow use case as the signed-in user.
+
+The hidden `version` field is the version the page showed; the service compares it
+after locking the row, so a form sent after someone else acted changes nothing and
+says so. A refusal renders the page again with the rule's message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Path, Request, Response
+from fastapi.responses import RedirectResponse
+
+from ied_workflow import links, validation
+from ied_workflow.accounts import Principal
+from ied_workflow.domain import FollowUp, Outcome, Satisfaction
+from ied_workflow.errors import RuleViolation, ValidationError, VersionMismatch
+from ied_workflow.web.console import forms, session
+from ied_workflow.web.console.pages import PageRoute, sentence
+from ied_workflow.web.console.routes.follow_ups import detail_page
+from ied_workflow.workflow import Workflow
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+FollowUpId = Annotated[int, Path(alias="id", ge=1, le=2**63 - 1)]
+Version = Annotated[int | None, Form(ge=1, le=2**31)]
+Text = Annotated[str, Form(max_length=20_000)]
+Choice = Annotated[str, Form(max_length=40)]
+Checkbox = Annotated[bool, Form()]
+ACTION = links.FOLLOW_UPS + "/{id}/"
+
+
+def _act(
+    request: Request,
+    follow_up_id: int,
+    who: Principal,
+    done: str,
+    change: Callable[[Workflow], FollowUp],
+) -> Response:
+    """Run one change; on success go back to the page (POST-redirect-GET) with `done`."""
+    try:
+        change(request.app.state.workflow)
+    except VersionMismatch as mismatch:
+        message = (
+            f"Someone else changed this follow-up first (it is now at version "
+            f"{mismatch.current_version}). Nothing of yours was saved: check the page as it "
+            "is now and try again."
+        )
+        return detail_page(request, follow_up_id, who, error=message, status=409)
+    except (RuleViolation, ValidationError) as refused:
+        status = 422 if isinstance(refused, ValidationError) else 409
+        message = "Refused: " + sentence(str(refused))
+        return detail_page(request, follow_up_id, who, error=message, status=status)
+    session.flash(request, done)
+    return RedirectResponse(links.follow_up(follow_up_id), status_code=303)
+
+
+@router.post(ACTION + forms.FORMS["start"].slug)
+def start(
+    request: Request, follow_up_id: FollowUpId, who: session.OperatorForm, version: Version = None
+) -> Response:
+    """Staff begin working it: pending to in progress."""
+    return _act(
+        request,
+        follow_up_id,
+        who,
+        "Started.",
+        lambda wf: wf.start(follow_up_id, by=who.email, expected_version=version),
+    )
+
+
+@router.post(ACTION + forms.FORMS["log_contact"].slug)
+def log_contact(
+    request: Request,
+    follow_up_id: FollowUpId,
+    who: session.OperatorForm,
+    version: Version = None,
+    outcome: Choice = "",
+    note: Text = "",
+) -> Response:
+    """One attempt to reach the customer (it starts a pending follow-up)."""
+    return _act(
+        request,
+        follow_up_id,
+        who,
+        "Contact logged.",
+        lambda wf: wf.log_contact(
+            follow_up_id, by=who.email, outcome=outcome, note=note or None, expected_version=version
+        ),
+    )
+
+
+@router.post(ACTION + forms.FORMS["record_outcome"].slug)
+def record_outcome(
+    request: Request,
+    follow_up_id: FollowUpId,
+    who: session.OperatorForm,
+    version: Version = None,
+    has_issue: Choice = "",
+    satisfaction: Choice = "",
+    issue_summary: Text = "",
+    issue_resolved: Checkbox = False,
+    referral: Checkbox = False,
+    notes: Text = "",
+) -> Response:
+    """Close it: completed, or closed with an issue while the issue stays open."""
+    chosen = (
+        validation.enum_value(Satisfaction, satisfaction, "satisfaction") if satisfaction else None
+    )
+    outcome = Outcome(
+        has_issue=forms.yes_no(has_issue),
+        satisfaction=chosen,
+        issue_summary=issue_summary or None,
+        issue_resolved=issue_resolved,
+        referral=referral,
+        notes=notes or None,
+    )
+    return _act(
+        request,
+        follow_up_id,
+        who,
+        "Outcome recorded.",
+        lambda wf: wf.record_outcome(
+            follow_up_id, by=who.email, outcome=outcome, expected_version=version
+        ),
+    )
+
+
+@router.post(ACTION + forms.FORMS["resolve_issue"].slug)
+def resolve_issue(
+    request: Request,
+    follow_up_id: FollowUpId,
+    who: session.OperatorForm,
+    version: Version = None,
+    note: Text = "",
+) -> Response:
+    """The customer's issue was handled; the follow-up stays closed with issue."""
+    return _act(
+        request,
+        follow_up_id,
+        who,
+        "Issue marked resolved.",
+        lambda wf: wf.resolve_issue(
+            follow_up_id, by=who.email, note=note or None, expected_version=version
+        ),
+    )
+
+
+@router.post(ACTION + forms.FORMS["reschedule"].slug)
+def reschedule(
+    request: Request,
+    follow_up_id: FollowUpId,
+    who: session.OperatorForm,
+    version: Version = None,
+    due_at: Choice = "",
+) -> Response:
+    """Move the due date of an open follow-up (entered in the operations timezone)."""
+
+    def change(wf: Workflow) -> FollowUp:
+        when = forms.local_datetime(due_at, wf.settings.zone)
+        return wf.reschedule(follow_up_id, due_at=when, by=who.email, expected_version=version)
+
+    return _act(request, follow_up_id, who, "Rescheduled.", change)
+
+
+@router.post(ACTION + forms.FORMS["add_note"].slug)
+def add_note(
+    request: Request,
+    follow_up_id: FollowUpId,
+    who: session.OperatorForm,
+    version: Version = None,
+    note: Text = "",
+) -> Response:
+    """Append a note, in any status."""
+    return _act(
+        request,
+        follow_up_id,
+        who,
+        "Note added.",
+        lambda wf: wf.add_note(follow_up_id, text=note, by=who.email, expected_version=version),
+    )

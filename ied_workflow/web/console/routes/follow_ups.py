@@ -1,0 +1,133 @@
+"""/follow-ups, the filtered list (keyset pages), and /follow-ups/{id}, the detail page."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request, Response
+
+from ied_workflow import links, validation
+from ied_workflow.accounts import Principal
+from ied_workflow.domain import FollowUp, Role, Status
+from ied_workflow.queries import Filter
+from ied_workflow.web import http
+from ied_workflow.web.console import forms, session, views
+from ied_workflow.web.console.pages import PageRoute, local_time, render
+from ied_workflow.workflow import Workflow
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+PAGE = 50
+COUNT_CAP = 10_000
+FollowUpId = Annotated[int, Path(alias="id", ge=1, le=2**63 - 1)]
+
+
+@router.get(links.FOLLOW_UPS)
+def listing(
+    request: Request,
+    who: session.Viewer,
+    statuses: Annotated[list[Status], Query(alias="status")] = [],  # noqa: B006
+    due_today: Annotated[bool, Query(alias="dueToday")] = False,
+    overdue: bool = False,
+    has_issue: Annotated[bool, Query(alias="hasIssue")] = False,
+    open_issue: Annotated[bool, Query(alias="openIssue")] = False,
+    installer_id: Annotated[str, Query(alias="installerId", max_length=64)] = "",
+    lead_id: Annotated[str, Query(alias="leadId", max_length=64)] = "",
+    no_contact_days: Annotated[float | None, Query(alias="noContactDays", gt=0, le=3650)] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    """Follow-ups matching every filter in the query string, soonest due first."""
+    installer_id = _identifier(installer_id, "installer id")
+    lead_id = _identifier(lead_id, "lead id")
+    where = Filter(
+        statuses=tuple(statuses),
+        due=due_today,
+        overdue=overdue,
+        has_issue=has_issue,
+        open_issue=open_issue,
+        installer_id=installer_id or None,
+        lead_id=lead_id or None,
+        no_contact_days=no_contact_days,
+    )
+    query: dict[str, Any] = {
+        "status": [s.value for s in statuses],
+        "dueToday": _flag(due_today),
+        "overdue": _flag(overdue),
+        "hasIssue": _flag(has_issue),
+        "openIssue": _flag(open_issue),
+        "installerId": installer_id,
+        "leadId": lead_id,
+        "noContactDays": "" if no_contact_days is None else f"{no_contact_days:g}",
+    }
+    wf: Workflow = request.app.state.workflow
+    key = request.app.state.cursor_key
+    now = wf.now()
+    after = None if cursor is None else http.keyset(cursor, key)
+    rows = wf.find(where, now, limit=PAGE + 1, after=after)  # one more tells if a page follows
+    following = None
+    if len(rows) > PAGE:
+        last = rows[PAGE - 1]
+        following = links.listing(**query, cursor=http.cursor(last.due_at, last.id, key))
+    return render(
+        request,
+        "list.html.j2",
+        who=who,
+        now=now,
+        rows=rows[:PAGE],
+        query=query,
+        statuses=list(Status),
+        total=wf.count(where, now, cap=COUNT_CAP),
+        cap=COUNT_CAP,
+        following=following,
+        first=links.listing(**query) if cursor else None,
+    )
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else ""
+
+
+def _identifier(value: str, name: str) -> str:
+    """An id from the filter form, trimmed; malformed ids are refused (422), not searched."""
+    value = value.strip()
+    return validation.identifier(value, name) if value else ""
+
+
+@router.get(links.FOLLOW_UPS + "/{id}")
+def detail(request: Request, follow_up_id: FollowUpId, who: session.Viewer) -> Response:
+    """Every contract field, the contact timeline, the audit history, the allowed forms."""
+    return detail_page(request, follow_up_id, who)
+
+
+def detail_page(
+    request: Request, follow_up_id: int, who: Principal, *, error: str = "", status: int = 200
+) -> Response:
+    """The detail page as it stands now; actions render it again with their refusal."""
+    wf: Workflow = request.app.state.workflow
+    follow_up = wf.get(follow_up_id)
+    events, attempts = wf.history(follow_up_id)
+    zone = wf.settings.zone
+
+    def when(moment: datetime) -> str:
+        return local_time(moment, request)
+
+    return render(
+        request,
+        "detail.html.j2",
+        status=status,
+        who=who,
+        fu=follow_up,
+        now=wf.now(),
+        events=events,
+        attempts=attempts,
+        error=error,
+        forms=_forms(follow_up, who),
+        details=lambda event: views.event_details(event, when),
+        yes_no=views.yes_no,
+        local_input=lambda moment: forms.local_input(moment, zone),
+    )
+
+
+def _forms(follow_up: FollowUp, who: Principal) -> list[forms.ActionForm]:
+    """Viewers get none; others get the forms of what the machine allows now."""
+    return forms.allowed_forms(follow_up) if who.may(Role.OPERATOR) else []
