@@ -22,6 +22,12 @@ class Clock(Protocol):
     def now(self, conn: Connection) -> datetime:
         """The current instant, timezone-aware in UTC."""
 
+    def in_sql(self, conn: Connection) -> bool:
+        """True when a statement on `conn` can read this clock as SQL `now()` alongside its rows."""
+
+
+_NOW = select(func.now())
+
 
 class DatabaseClock:
     """The database server's clock: the one source in production."""
@@ -29,8 +35,13 @@ class DatabaseClock:
     def now(self, conn: Connection) -> datetime:
         if conn.dialect.name == "sqlite":
             return datetime.now(UTC)  # embedded: the database's clock is this host's
-        value: datetime = conn.execute(select(func.now())).scalar_one()
+        value: datetime = conn.execute(_NOW).scalar_one()
         return value.astimezone(UTC)
+
+    def in_sql(self, conn: Connection) -> bool:
+        # PostgreSQL's now() is the transaction's start, whichever statement reads it:
+        # reading it in the locking SELECT gives the same instant without a round trip.
+        return conn.dialect.name == "postgresql"
 
 
 class FixedClock:
@@ -41,6 +52,9 @@ class FixedClock:
 
     def now(self, conn: Connection) -> datetime:
         return self.at
+
+    def in_sql(self, conn: Connection) -> bool:
+        return False
 
     def set(self, at: datetime) -> None:
         self.at = validation.aware(at, "now").astimezone(UTC)

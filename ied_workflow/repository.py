@@ -6,10 +6,12 @@ call cost more than running it (see docs/benchmarks.md).
 
 from __future__ import annotations
 
+from dataclasses import fields
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Update, bindparam, insert, select, update
+from sqlalchemy import Connection, Update, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ied_workflow import tables as t
@@ -23,18 +25,35 @@ def upsert_insert(conn: Connection, table: t.Table) -> Any:
     return dialect.insert(table)
 
 
+# The columns in the dataclasses' field order, so a row maps with FollowUp(*row).
+_LEAD = [t.leads.c[field.name] for field in fields(Lead)]
+_FOLLOW_UP = [t.follow_ups.c[field.name] for field in fields(FollowUp)]
+_NOW = func.now().label("database_now")  # PostgreSQL: the transaction's instant
+_GET_LEAD = select(*_LEAD).where(t.leads.c.id == bindparam("lead_id"))
+_GET_LEAD_AND_NOW = _GET_LEAD.add_columns(_NOW)
+
+
 def get_lead(conn: Connection, lead_id: str) -> Lead:
-    row = conn.execute(select(t.leads).where(t.leads.c.id == lead_id)).one_or_none()
+    return get_lead_and_now(conn, lead_id, read_now=False)[0]
+
+
+def get_lead_and_now(
+    conn: Connection, lead_id: str, *, read_now: bool
+) -> tuple[Lead, datetime | None]:
+    """The lead; with `read_now` (PostgreSQL only), also the database's `now()`."""
+    query = _GET_LEAD_AND_NOW if read_now else _GET_LEAD
+    row = conn.execute(query, {"lead_id": lead_id}).one_or_none()
     if row is None:
         raise NotFound(f"lead {lead_id} not found")
-    return Lead(**row._mapping)
+    return Lead(*row[: len(_LEAD)]), row[-1] if read_now else None
 
 
-_GET = select(t.follow_ups).where(t.follow_ups.c.id == bindparam("follow_up_id"))
+_GET = select(*_FOLLOW_UP).where(t.follow_ups.c.id == bindparam("follow_up_id"))
 # FOR NO KEY UPDATE: the id never changes, and a weaker lock does not block the
 # overdue scan, whose outbox inserts take FOR KEY SHARE on the follow-ups they name.
 # SQLite: BEGIN IMMEDIATE already serialises writers.
 _GET_LOCKED = _GET.with_for_update(key_share=True)
+_GET_LOCKED_AND_NOW = _GET.add_columns(_NOW).with_for_update(key_share=True)
 _ADD_EVENT = insert(t.events)
 _ADD_ATTEMPT = insert(t.contact_attempts).returning(t.contact_attempts.c.id)
 
@@ -45,7 +64,22 @@ def get(conn: Connection, follow_up_id: int, *, lock: bool = False) -> FollowUp:
     row = conn.execute(query, {"follow_up_id": follow_up_id}).one_or_none()
     if row is None:
         raise NotFound(f"follow-up {follow_up_id} not found")
-    return FollowUp(**row._mapping)
+    return FollowUp(*row)
+
+
+def get_locked_and_now(
+    conn: Connection, follow_up_id: int, *, read_now: bool
+) -> tuple[FollowUp, datetime | None]:
+    """The follow-up, its row locked; with `read_now` (PostgreSQL only), also `now()`.
+
+    One statement instead of two: the lock and the transaction's instant together.
+    """
+    if not read_now:
+        return get(conn, follow_up_id, lock=True), None
+    row = conn.execute(_GET_LOCKED_AND_NOW, {"follow_up_id": follow_up_id}).one_or_none()
+    if row is None:
+        raise NotFound(f"follow-up {follow_up_id} not found")
+    return FollowUp(*row[: len(_FOLLOW_UP)]), row[-1]
 
 
 def follow_up_id_of_lead(conn: Connection, lead_id: str) -> int | None:
@@ -61,10 +95,10 @@ def insert_follow_up(conn: Connection, values: dict[str, Any]) -> FollowUp | Non
         upsert_insert(conn, t.follow_ups)
         .values(values)
         .on_conflict_do_nothing(index_elements=["lead_id"])
-        .returning(*t.follow_ups.c)
+        .returning(*_FOLLOW_UP)
     )
     row = conn.execute(statement).one_or_none()
-    return None if row is None else FollowUp(**row._mapping)
+    return None if row is None else FollowUp(*row)
 
 
 def save(

@@ -54,7 +54,10 @@ def create(
     by = v.email(by, "created by")
     notes = v.text(notes, "notes", max_length=v.NOTE_MAX)
     due_at = None if due_at is None else v.aware(due_at, "due at")
-    lead = repository.get_lead(uow.conn, v.identifier(lead_id, "lead id"))
+    lead, database_now = repository.get_lead_and_now(
+        uow.conn, v.identifier(lead_id, "lead id"), read_now=uow.now_in_sql
+    )
+    uow.read_now(database_now)
     if lead.status not in eligible_statuses:
         allowed = ", ".join(sorted(eligible_statuses))
         raise LeadNotEligible(f"lead {lead.id} is {lead.status}; follow-up needs {allowed}")
@@ -159,6 +162,7 @@ def record_outcome(
     by = v.email(by, "by")
     outcome = _validated_outcome(outcome)
     satisfaction = outcome.satisfaction and outcome.satisfaction.value
+    follow_up = _locked(uow, follow_up_id, expected_version)
     changes: dict[str, Any] = {
         "completed_at": uow.now,
         "satisfaction_outcome": satisfaction,
@@ -167,7 +171,6 @@ def record_outcome(
         "issue_resolved": outcome.issue_resolved,
         "referral_opportunity": outcome.referral,
     }
-    follow_up = _locked(uow, follow_up_id, expected_version)
     if outcome.notes:
         changes["notes"] = _appended(follow_up.notes, outcome.notes)
     data = {
@@ -273,9 +276,13 @@ def _locked(uow: UnitOfWork, follow_up_id: int, expected_version: int | None = N
 
     With `expected_version` (an HTTP If-Match), a caller who saw an older version is
     refused before anything is written: it would act on a follow-up it has not seen.
-    The check follows the lock, so no writer can slip in between.
+    The check follows the lock, so no writer can slip in between. The same statement
+    reads the unit of work's instant when the clock is the database's.
     """
-    follow_up = repository.get(uow.conn, v.positive_id(follow_up_id), lock=True)
+    follow_up, database_now = repository.get_locked_and_now(
+        uow.conn, v.positive_id(follow_up_id), read_now=uow.now_in_sql
+    )
+    uow.read_now(database_now)
     if expected_version is not None and expected_version != follow_up.version:
         raise VersionMismatch(
             f"follow-up {follow_up.id} is at version {follow_up.version}, not {expected_version}",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from sqlalchemy import Connection, Engine
@@ -47,6 +47,20 @@ class UnitOfWork:
         if self._now is None:
             self._now = self._clock.now(self.conn)
         return self._now
+
+    @property
+    def now_in_sql(self) -> bool:
+        """True when the next statement should also read the clock (`now()`) for this unit.
+
+        The use case's first statement then brings the instant with its rows, and
+        `uow.now` needs no `SELECT now()` of its own: the same clock, one round trip less.
+        """
+        return self._now is None and self._clock.in_sql(self.conn)
+
+    def read_now(self, value: datetime | None) -> None:
+        """Take the clock's reading from a statement that selected `now()` (see `now_in_sql`)."""
+        if self._now is None and value is not None:
+            self._now = value.astimezone(UTC)
 
     def after_commit(self, action: Callable[[], None]) -> None:
         """Run `action` once the transaction has committed (once, however often asked)."""
