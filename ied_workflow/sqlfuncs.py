@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import BigInteger
+from sqlalchemy import BigInteger, Connection, any_, bindparam
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
 
@@ -27,3 +30,14 @@ def _epoch_postgresql(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
 def _epoch_sqlite(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
     # UTCDateTime stores UTC text on SQLite, which strftime reads as UTC.
     return "CAST(strftime('%s', " + compiler.process(element.clauses, **kw) + ") AS INTEGER)"
+
+
+def in_ids(conn: Connection, column: Any, ids: Collection[int]) -> ColumnElement[bool]:
+    """`column IN ids`; on PostgreSQL as one array parameter (`= ANY(...)`).
+
+    A batch of 10,000 ids spelled as 10,000 placeholders cost more to render and parse
+    than to run: a quarter of a dispatch's time (see docs/benchmarks.md).
+    """
+    if conn.dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(ids), type_=ARRAY(BigInteger())))  # type: ignore[no-any-return]
+    return column.in_(ids)  # type: ignore[no-any-return]

@@ -21,6 +21,7 @@ from ied_workflow import tables as t
 from ied_workflow.alerts.record import inserted
 from ied_workflow.errors import NotFound, RuleViolation
 from ied_workflow.repository import upsert_insert
+from ied_workflow.sqlfuncs import in_ids
 from ied_workflow.unit_of_work import UnitOfWork
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
@@ -85,7 +86,10 @@ def claim(uow: UnitOfWork, channel: str, *, limit: int, lease: timedelta) -> lis
     ids = list(uow.conn.execute(claimed).scalars())
     if not ids:
         return []
-    return [dict(row._mapping) for row in uow.conn.execute(_with_alerts().where(d.id.in_(ids)))]
+    return [
+        dict(row._mapping)
+        for row in uow.conn.execute(_with_alerts().where(in_ids(uow.conn, d.id, ids)))
+    ]
 
 
 def _with_alerts() -> Any:
@@ -107,7 +111,7 @@ def _with_alerts() -> Any:
 def mark_sent(uow: UnitOfWork, ids: Sequence[int]) -> None:
     uow.conn.execute(
         update(t.deliveries)
-        .where(d.id.in_(ids))
+        .where(in_ids(uow.conn, d.id, ids))
         .values(status=SENT, sent_at=uow.now, claimed_until=None, last_error=None)
     )
 

@@ -25,6 +25,7 @@ from ied_workflow.alerts import deliveries
 from ied_workflow.alerts.channels import Channel, Sender
 from ied_workflow.alerts.message import AlertItem, Kind, Message
 from ied_workflow.errors import PermanentDeliveryError, TransientDeliveryError
+from ied_workflow.sqlfuncs import in_ids
 from ied_workflow.unit_of_work import Database, UnitOfWork
 
 Outcome = tuple[list[dict[str, Any]], Exception | None]
@@ -120,7 +121,10 @@ def _alert_items(uow: UnitOfWork, rows: Sequence[dict[str, Any]]) -> dict[int, A
         fu.last_contact_outcome,
         fu.issue_summary,
     )
-    return {row.id: AlertItem.of(row) for row in uow.conn.execute(query.where(fu.id.in_(ids)))}
+    return {
+        row.id: AlertItem.of(row)
+        for row in uow.conn.execute(query.where(in_ids(uow.conn, fu.id, ids)))
+    }
 
 
 def _group(rows: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
