@@ -140,7 +140,7 @@ def measure(url: str, runs: int, overdue: int, batch_size: int | None = None) ->
             "alerts/s",
             got["rate"],
             got["raw_rate"],
-            None,
+            Goal("ratio", ">=", 0.7),  # issue 12
             f"{overdue} alerts x {len(channels)} channels; baseline: raw fan-out, claim with "
             "alert and follow-up, one minimal message per batch, mark sent",
         ),

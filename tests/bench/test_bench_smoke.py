@@ -55,6 +55,7 @@ def test_suite_produces_every_figure(data_sets: tuple[str, str], tmp_path: Path)
     names = {figure.name for figure in figures}
     expected = {
         "transitions, 1 connection",
+        "transitions, service overhead per transaction",
         "transitions, 2 processes, disjoint rows",
         "transitions, 2 processes, 10 hot rows",
         "machine, per transition",
