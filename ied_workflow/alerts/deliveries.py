@@ -81,32 +81,30 @@ def claim(uow: UnitOfWork, channel: str, *, limit: int, lease: timedelta) -> lis
         update(t.deliveries)
         .where(d.id.in_(due.scalar_subquery()))
         .values(claimed_until=now + lease, attempts=d.attempts + 1)
+        .returning(d.id)
     )
-    if uow.conn.dialect.name == "postgresql":
-        # One round trip, and no list of ids sent back: WITH claimed AS (UPDATE ...
-        # RETURNING deliveries.*) SELECT ... FROM claimed JOIN alerts.
-        leased = claimed.returning(*t.deliveries.c).cte("claimed")
-        return [row._asdict() for row in uow.conn.execute(_with_alerts(leased))]
-    ids = list(uow.conn.execute(claimed.returning(d.id)).scalars())
+    ids = list(uow.conn.execute(claimed).scalars())
     if not ids:
         return []
-    rows = uow.conn.execute(_with_alerts().where(d.id.in_(ids)))
-    return [row._asdict() for row in rows]
+    return [
+        dict(row._mapping)
+        for row in uow.conn.execute(_with_alerts().where(in_ids(uow.conn, d.id, ids)))
+    ]
 
 
-def _with_alerts(source: Any = t.deliveries) -> Any:
-    """Deliveries (the table, or a CTE of its rows) with what their alert says, oldest first."""
+def _with_alerts() -> Any:
+    """Deliveries joined with what their alert says, oldest first."""
     return (
         select(
-            *source.c,
+            *t.deliveries.c,
             a.kind,
             a.follow_up_id,
             a.episode_key,
             a.payload,
             a.created_at,
         )
-        .select_from(source.join(t.alerts, a.id == source.c.alert_id))
-        .order_by(source.c.id)
+        .select_from(t.deliveries.join(t.alerts, a.id == d.alert_id))
+        .order_by(d.id)
     )
 
 

@@ -34,11 +34,8 @@ class AlertItem:
     @classmethod
     def of(cls, follow_up: Any) -> AlertItem:
         """The item for a follow-up, or any row with the follow-up's column names."""
-        return cls(follow_up.id, *[getattr(follow_up, name) for name in _ITEM_FIELDS])
-
-
-# Read once: dataclasses.fields() per item cost more than building the item.
-_ITEM_FIELDS = [f.name for f in fields(AlertItem)][1:]  # after follow_up_id
+        names = [f.name for f in fields(cls) if f.name != "follow_up_id"]
+        return cls(follow_up_id=follow_up.id, **{name: getattr(follow_up, name) for name in names})
 
 
 @dataclass(frozen=True, slots=True)
