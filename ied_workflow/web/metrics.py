@@ -22,8 +22,9 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from ied_workflow import measurements as m
+from ied_workflow.alert_calls import AlertFigures
 from ied_workflow.domain import Status
-from ied_workflow.workflow import AlertFigures, Workflow
+from ied_workflow.workflow import Workflow
 
 OUTCOMES = {
     "sent": m.DELIVERIES_SENT,
