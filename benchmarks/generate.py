@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 from collections.abc import Iterator
 from datetime import timedelta
@@ -177,11 +178,15 @@ def main() -> None:
 
 
 def database_name(size: int) -> str:
-    """ied_bench_1m, ied_bench_100k, or ied_bench_<n>."""
+    """ied_bench_1m, ied_bench_100k, or ied_bench_<n>.
+
+    IED_BENCH_DB_PREFIX (default ied_bench) gives concurrent runs their own databases.
+    """
+    prefix = os.environ.get("IED_BENCH_DB_PREFIX", "ied_bench")
     for unit, suffix in ((1_000_000, "m"), (1_000, "k")):
         if size % unit == 0:
-            return f"ied_bench_{size // unit}{suffix}"
-    return f"ied_bench_{size}"
+            return f"{prefix}_{size // unit}{suffix}"
+    return f"{prefix}_{size}"
 
 
 if __name__ == "__main__":
