@@ -20,13 +20,13 @@ from pathlib import Path
 
 import psycopg
 
-from benchmarks import dashboard, dispatching, machine, scan, transitions
+from benchmarks import dashboard, dispatching, http, machine, scan, transitions
 from benchmarks.bench_rows import remove_bench_rows
 from benchmarks.common import Figure, libpq_url
 from benchmarks.generate import database_name, ensure
 from benchmarks.report import text_table, write_json
 
-PARTS = ("dashboard", "scan", "dispatch", "memory", "machine", "transitions")
+PARTS = ("dashboard", "scan", "dispatch", "memory", "machine", "transitions", "http")
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,7 @@ class Plan:
     transactions: int = 300  # follow-ups cycled per side and run (3 transactions each)
     machine_n: int = 2000
     notify_batch_size: int | None = None  # None: the product's default setting
+    http_seconds: float = 10  # length of each wrk run (and of its in-process baseline)
     parts: Sequence[str] = PARTS
 
 
@@ -56,6 +57,7 @@ def run_suite(plan: Plan, log: Callable[[str], None] = lambda _: None) -> list[F
         "memory": lambda: [scan.memory(plan.large_url, plan.runs)],
         "machine": lambda: machine.measure(plan.runs, plan.machine_n),
         "transitions": lambda: transitions.measure(plan.large_url, plan.runs, plan.transactions),
+        "http": lambda: http.measure(plan.large_url, plan.runs, plan.http_seconds),
     }
     _clean(plan)
     figures: list[Figure] = []
@@ -90,6 +92,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--notify-batch-size", type=int, help="override the setting (default: product default)"
     )
+    parser.add_argument(
+        "--http-seconds", type=float, default=10, help="length of each wrk run (http part)"
+    )
     parser.add_argument("--json", type=Path, default=Path("bench-results/results.json"))
     parser.add_argument("--only", default=",".join(PARTS), help="comma-separated parts")
     args = parser.parse_args(argv)
@@ -117,6 +122,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         transactions=args.transactions,
         parts=parts,
         notify_batch_size=args.notify_batch_size,
+        http_seconds=args.http_seconds,
     )
     figures = run_suite(plan, log)
     print(text_table(figures))

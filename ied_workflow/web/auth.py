@@ -6,7 +6,7 @@ disabled user fail from the very next request, with no cache to wait out.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -20,8 +20,12 @@ from ied_workflow.workflow import Workflow
 bearer = HTTPBearer(auto_error=False, description="`ied-workflow tokens create EMAIL`")
 
 
-def workflow(request: Request) -> Workflow:
-    """The app's one `Workflow` (engine, settings, clock)."""
+async def workflow(request: Request) -> Workflow:
+    """The app's one `Workflow` (engine, settings, clock).
+
+    `async` because it does not block: FastAPI runs a plain `def` dependency in its
+    thread pool, a thread handoff per request for nothing.
+    """
     found: Workflow = request.app.state.workflow
     return found
 
@@ -33,13 +37,14 @@ def caller(
     """The authenticated user, or 401."""
     if credentials is None:
         raise Unauthenticated("send Authorization: Bearer TOKEN")
-    return workflow(request).authenticate(credentials.credentials)
+    found: Workflow = request.app.state.workflow
+    return found.authenticate(credentials.credentials)
 
 
-def role(needed: Role) -> Callable[[Principal], Principal]:
+def role(needed: Role) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency that lets through callers whose role includes `needed`, else 403."""
 
-    def check(who: Annotated[Principal, Depends(caller)]) -> Principal:
+    async def check(who: Annotated[Principal, Depends(caller)]) -> Principal:  # no I/O
         if not who.may(needed):
             raise PermissionDenied(f"role {who.role} may not do this; it needs {needed}")
         return who

@@ -14,6 +14,7 @@ import pytest
 
 from benchmarks.dashboard import FILTERS
 from benchmarks.generate import existing_shape, generate, shape
+from benchmarks.http import API_READS, CONSOLE_PAGES
 from benchmarks.report import text_table, write_json
 from benchmarks.run import Plan, run_suite
 from ied_workflow import db
@@ -49,6 +50,7 @@ def test_suite_produces_every_figure(data_sets: tuple[str, str], tmp_path: Path)
         runs=1,
         transactions=10,
         machine_n=100,
+        http_seconds=1,
     )
     figures = run_suite(plan)
     # Then every figure of the issue is there, with a baseline wherever it has a ratio
@@ -68,7 +70,10 @@ def test_suite_produces_every_figure(data_sets: tuple[str, str], tmp_path: Path)
         "dispatch, emails",
         "dispatch, SMTP connections",
         "worker peak RSS, scan of the large table",
+        "api writes through HTTP",
     }
+    expected |= {f"{name}, p99" for name in API_READS}
+    expected |= {f"{name}, p95" for name in CONSOLE_PAGES}
     expected |= {f"dashboard {kind} {name}" for name in FILTERS for kind in ("list", "count")}
     assert expected <= names
     for figure in figures:

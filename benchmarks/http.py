@@ -1,0 +1,216 @@
+"""The HTTP edge under load: `ied-workflow serve` driven by wrk with 16 connections.
+
+  api writes through HTTP   start, a reached contact and the outcome on fresh follow-ups,
+                            one follow-up at a time per connection; baseline: the same use
+                            cases called in-process through `Workflow` by 16 threads
+  api reads                 GET /api/v1/follow-ups?overdue=true, GET /api/v1/dashboard: p99
+  console                   the dashboard, a filtered list, a detail page with 50 history
+                            rows, on a signed-in session: p95
+
+wrk (Debian's /usr/bin/wrk) runs in its own process; its Lua scripts (benchmarks/wrk/)
+count every answer that is not 2xx, and any such answer or socket error fails the figure.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from benchmarks.bench_rows import make_follow_ups
+from benchmarks.common import OPS, Figure, Goal, bench_settings
+from benchmarks.web_server import Server, running
+from ied_workflow.domain import Outcome, Satisfaction
+from ied_workflow.workflow import Workflow
+
+WRK = Path("/usr/bin/wrk")
+SCRIPTS = Path(__file__).with_name("wrk")
+CLIENTS = 16
+MAX_RATE = 3000  # tx/s no side reaches on 2 cores; sizes each side's pool of follow-ups
+HISTORY = 50  # audit events on the detail page's follow-up
+WRITE_GOAL = Goal("ratio", ">=", 0.6)
+API_GOAL = Goal("median", "<", 50)  # p99, ms
+CONSOLE_GOAL = Goal("median", "<", 100)  # p95, ms
+API_READS = {
+    "api reads, GET /api/v1/follow-ups?overdue=true": "/api/v1/follow-ups?overdue=true",
+    "api reads, GET /api/v1/dashboard": "/api/v1/dashboard",
+}
+CONSOLE_PAGES = {
+    "console, dashboard page": "/",
+    "console, filtered list page": "/follow-ups?status=in_progress",
+    "console, detail page with 50 history rows": "/follow-ups/{detail}",
+}
+
+
+def require_wrk() -> None:
+    """Fail at once, in one line, when the load generator is missing."""
+    if not os.access(WRK, os.X_OK):
+        raise RuntimeError(f"{WRK} is missing: apt-get install -y wrk")
+
+
+def measure(url: str, runs: int, seconds: float) -> list[Figure]:
+    """Every HTTP figure, `runs` times, each wrk run lasting `seconds`."""
+    require_wrk()
+    detail = _follow_up_with_history(url)
+    samples: dict[str, list[dict[str, Any]]] = {}
+    writes: dict[str, list[dict[str, Any]]] = {"http": [], "in-process": []}
+    with running(url) as server:
+        _wrk_writes(server, url, 1)  # warm-up: every worker opens its connections
+        for i in range(runs):
+            order = ("http", "in-process") if i % 2 == 0 else ("in-process", "http")
+            for side in order:
+                writes[side].append(_write_side(side, server, url, seconds))
+            pages = API_READS | CONSOLE_PAGES
+            for name, path in pages.items():
+                got = _wrk_get(server, path.format(detail=detail), seconds)
+                samples.setdefault(name, []).append(got)
+    return [_writes_figure(writes), *_read_figures(samples)]
+
+
+def _write_side(side: str, server: Server, url: str, seconds: float) -> dict[str, Any]:
+    if side == "http":
+        return _wrk_writes(server, url, seconds)
+    return _in_process(url, seconds)
+
+
+def _pool(url: str, seconds: float) -> list[list[int]]:
+    """Fresh pending follow-ups for one side of one run, one list per client."""
+    count = max(CLIENTS * 4, math.ceil(MAX_RATE * seconds / 3))
+    ids = make_follow_ups(url, count)
+    return [ids[k::CLIENTS] for k in range(CLIENTS)]
+
+
+def _wrk_writes(server: Server, url: str, seconds: float) -> dict[str, Any]:
+    """The write use cases through HTTP: wrk with one connection per thread."""
+    with tempfile.NamedTemporaryFile("w", suffix=".ids") as ids:
+        ids.write("".join(",".join(map(str, part)) + "\n" for part in _pool(url, seconds)))
+        ids.flush()
+        env = {"IED_BENCH_IDS": ids.name, "IED_BENCH_AUTHORIZATION": server.authorization}
+        got = _wrk("writes.lua", server.base + "/", CLIENTS, seconds, env)
+    return got | {"rate": got["requests"] / (got["duration_us"] / 1e6)}
+
+
+def _wrk_get(server: Server, path: str, seconds: float) -> dict[str, Any]:
+    """One GET again and again: the API with the token, the console with the session."""
+    env = {"IED_BENCH_AUTHORIZATION": server.authorization, "IED_BENCH_COOKIE": server.cookie}
+    return _wrk("reads.lua", server.base + path, 2, seconds, env)
+
+
+def _wrk(script: str, target: str, threads: int, seconds: float, env: dict[str, str]) -> Any:
+    """Run wrk with `script`; its done() prints one JSON line, returned parsed."""
+    command = [str(WRK), f"-t{threads}", f"-c{CLIENTS}", f"-d{max(1, round(seconds))}s"]
+    command += ["--timeout", "10s", "-s", str(SCRIPTS / script), target]
+    done = subprocess.run(
+        command, env=os.environ | env, capture_output=True, text=True, timeout=seconds + 60
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr.strip()[-500:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _in_process(url: str, seconds: float) -> dict[str, Any]:
+    """The same use cases through `Workflow`, 16 threads on their own follow-ups."""
+    pools = _pool(url, seconds)
+    wf = Workflow.from_settings(bench_settings(url), pool_size=CLIENTS, max_overflow=0)
+    outcome = Outcome(has_issue=False, satisfaction=Satisfaction.SATISFIED)
+    steps: list[Callable[[int], object]] = [
+        lambda fid: wf.start(fid, by=OPS),
+        lambda fid: wf.log_contact(fid, by=OPS, outcome="reached_customer"),
+        lambda fid: wf.record_outcome(fid, by=OPS, outcome=outcome),
+    ]
+    for step in steps:  # warm-up: statement caches, one connection per thread
+        step(pools[0][0])
+    barrier = threading.Barrier(CLIENTS + 1)
+    done = [0] * CLIENTS
+    failures: list[BaseException] = []
+    deadline = [0.0]
+
+    def client(k: int) -> None:
+        barrier.wait()
+        try:
+            for fid in pools[k][1:] if k == 0 else pools[k]:
+                for step in steps:
+                    if time.monotonic() >= deadline[0]:
+                        return
+                    step(fid)
+                    done[k] += 1
+            failures.append(RuntimeError("an in-process client ran out of follow-ups"))
+        except BaseException as error:  # reported by the caller, not lost in a thread
+            failures.append(error)
+
+    workers = [threading.Thread(target=client, args=(k,)) for k in range(CLIENTS)]
+    for worker in workers:
+        worker.start()
+    started = deadline[0] = time.monotonic()
+    deadline[0] += seconds
+    barrier.wait()
+    for worker in workers:
+        worker.join()
+    elapsed = time.monotonic() - started
+    wf.engine.dispose()
+    if failures:
+        raise RuntimeError(f"in-process baseline failed: {failures[0]!r}") from failures[0]
+    return {"rate": sum(done) / elapsed}
+
+
+def _follow_up_with_history(url: str) -> int:
+    """A follow-up with HISTORY audit events, made through the product: half contact
+    attempts (each its event and its attempt row), half notes."""
+    (fid,) = make_follow_ups(url, 1)
+    wf = Workflow.from_settings(bench_settings(url))
+    try:
+        for k in range(HISTORY // 2):
+            wf.log_contact(fid, by=OPS, outcome="no_response", note=f"attempt {k + 1}")
+            wf.add_note(fid, text=f"note {k + 1}", by=OPS)
+        events, _ = wf.history(fid)
+        if len(events) != HISTORY:
+            raise RuntimeError(f"the detail follow-up has {len(events)} events, not {HISTORY}")
+    finally:
+        wf.engine.dispose()
+    return fid
+
+
+def _clean(runs: Sequence[dict[str, Any]]) -> bool:
+    return all(run["non2xx"] == 0 and run["errors"] == 0 for run in runs)
+
+
+def _writes_figure(writes: dict[str, list[dict[str, Any]]]) -> Figure:
+    http = writes["http"]
+    note = (
+        f"ied-workflow serve --workers 2, wrk -t{CLIENTS} -c{CLIENTS} (one connection per "
+        "thread, its own follow-ups); baseline: Workflow in-process, 16 threads"
+    )
+    checks = {
+        "every answer 2xx, no socket error": _clean(http),
+        "no connection ran out of follow-ups": all(run["exhausted"] == 0 for run in http),
+    }
+    rates = [run["rate"] for run in http]
+    baseline = [run["rate"] for run in writes["in-process"]]
+    return Figure("api writes through HTTP", "tx/s", rates, baseline, WRITE_GOAL, note, checks)
+
+
+def _read_figures(samples: dict[str, list[dict[str, Any]]]) -> list[Figure]:
+    figures = []
+    for name, runs in samples.items():
+        api = name in API_READS
+        key, goal = ("p99_us", API_GOAL) if api else ("p95_us", CONSOLE_GOAL)
+        rate = statistics.median(run["requests"] / (run["duration_us"] / 1e6) for run in runs)
+        note = f"wrk -t2 -c{CLIENTS}; median {rate:.0f} requests/s; p50 {_ms(runs, 'p50_us')}"
+        checks = {"every answer 2xx, no socket error": _clean(runs)}
+        label = f"{name}, {key[:3]}"
+        figures.append(
+            Figure(label, "ms", [run[key] / 1000 for run in runs], [], goal, note, checks)
+        )
+    return figures
+
+
+def _ms(runs: Sequence[dict[str, Any]], key: str) -> str:
+    return f"{statistics.median(run[key] for run in runs) / 1000:.1f} ms"
