@@ -22,9 +22,7 @@ from ied_workflow.cli.output import (
 )
 from ied_workflow.domain import ContactOutcome, FollowUp, Outcome, Satisfaction, Status
 from ied_workflow.errors import ValidationError
-from ied_workflow.queries import Filter
-
-COUNT_CAP = 10_000  # the table title says "10,000+" beyond this
+from ied_workflow.queries import COUNT_CAP, Filter
 
 app = typer.Typer(help="Create, work and inspect follow-ups.", no_args_is_help=True)
 ID = typer.Argument(..., help="The follow-up's id.", show_default=False)

@@ -9,7 +9,7 @@ document; the service checks them again, as for every edge.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AwareDatetime,
@@ -153,17 +153,38 @@ class HistoryOut(Out):
     attempts: list[AttemptOut]
 
 
-class DashboardOut(Out):
-    """The count behind each dashboard filter, as the demo and the digest show them."""
+DashboardFilter = Literal[
+    "pending",
+    "inProgress",
+    "completed",
+    "closedWithIssue",
+    "dueToday",
+    "overdue",
+    "hasIssue",
+    "openIssue",
+]
+CAPPED = "; past `countCap` this is `countCap` and the filter is listed in `capped`"
 
-    pending: int
-    in_progress: int
-    completed: int
-    closed_with_issue: int
-    due_today: int
-    overdue: int
-    has_issue: int
-    open_issue: int
+
+class DashboardOut(Out):
+    """The count behind each dashboard filter, as the console shows them: exact up to
+    `countCap`, then "more than countCap" (the console's "10,000+")."""
+
+    pending: int = Field(description="Pending follow-ups" + CAPPED)
+    in_progress: int = Field(description="Follow-ups in progress" + CAPPED)
+    completed: int = Field(description="Completed follow-ups" + CAPPED)
+    closed_with_issue: int = Field(description="Follow-ups closed with an issue" + CAPPED)
+    due_today: int = Field(description="Open follow-ups due before today ends" + CAPPED)
+    overdue: int = Field(description="Open follow-ups past their due time" + CAPPED)
+    has_issue: int = Field(description="Follow-ups that recorded an issue" + CAPPED)
+    open_issue: int = Field(description="Follow-ups whose issue is unresolved" + CAPPED)
+    count_cap: int = Field(
+        description="Counting stops past this many (an exact count of history would scan it all)"
+    )
+    capped: list[DashboardFilter] = Field(
+        description="The filters that hold more than `countCap` follow-ups; their count "
+        "reads `countCap`. Empty when every count is exact."
+    )
 
 
 class NotificationOut(Out):

@@ -8,7 +8,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
+import pytest
 
+from ied_workflow.web.routers import ops
 from tests.api.conftest import NOW, Api, assert_problem, delivered, email_of, reached
 
 OPERATOR = email_of("operator")
@@ -194,6 +196,8 @@ def test_dashboard_filters_due_in_progress_completed_and_issue_bearing(operator:
         "overdue": 1,
         "hasIssue": 1,
         "openIssue": 1,
+        "countCap": 10_000,
+        "capped": [],
     }
     listed = operator.get(
         "/api/v1/follow-ups", params={"status": ["completed", "closed_with_issue"]}
@@ -203,6 +207,22 @@ def test_dashboard_filters_due_in_progress_completed_and_issue_bearing(operator:
     assert [f["leadId"] for f in issues] == ["L-4"]
     due = operator.get("/api/v1/follow-ups", params={"dueToday": "true", "installerId": "I-7"})
     assert [f["leadId"] for f in due.json()["items"]] == ["L-1"]
+
+
+def test_dashboard_count_past_the_cap_reads_the_cap_and_is_listed_as_capped(
+    operator: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a cap of 2 (10,000 in production) and 3 pending follow-ups, 2 in progress
+    monkeypatch.setattr(ops, "COUNT_CAP", 2)
+    for lead in ("L-1", "L-2", "L-3"):
+        delivered(operator, lead)
+    for lead in ("L-4", "L-5"):
+        act(operator, delivered(operator, lead)["id"], "start")
+    # When the dashboard is read
+    counts = operator.get("/api/v1/dashboard").json()
+    # Then the count past the cap reads the cap and says so; one at the cap is exact
+    assert (counts["pending"], counts["inProgress"], counts["countCap"]) == (2, 2, 2)
+    assert counts["capped"] == ["pending"]
 
 
 def test_history_names_the_authenticated_actor_of_every_change(operator: Api) -> None:

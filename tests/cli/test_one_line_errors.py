@@ -46,11 +46,11 @@ def test_unknown_revision_is_bad_input(cli: Cli) -> None:
 def test_downgrade_is_refused_and_changes_nothing(cli: Cli, revision: str) -> None:
     result = cli("db", "upgrade", revision)
     assert result.code == 3 and one_line(result.err) and "downgrades are refused" in result.err
-    assert cli("db", "upgrade").out.strip() == "database schema at 0006 (head)"
+    assert cli("db", "upgrade").out.strip() == "database schema at 0007 (head)"
 
 
 def test_upgrade_to_the_current_revision_is_fine(cli: Cli) -> None:
-    assert cli("db", "upgrade", "0006").code == 0
+    assert cli("db", "upgrade", "0007").code == 0
 
 
 def test_negative_id_is_bad_input_not_an_unknown_option(cli: Cli) -> None:

@@ -34,27 +34,25 @@ IfMatch = Annotated[
 @router.post("/start", response_model=FollowUpOut)
 def start(
     follow_up_id: FollowUpId,
-    response: Response,
     wf: WorkflowDep,
     who: Operator,
     if_match: IfMatch = None,
     body: Annotated[NoBody | None, Body()] = None,
-) -> FollowUpOut:
+) -> Response:
     """Staff begin working it: pending to in_progress."""
     version = http.expected_version(if_match)
     follow_up = wf.start(follow_up_id, by=who.email, expected_version=version)
-    return http.answer(follow_up, response)
+    return http.answer(follow_up)
 
 
 @router.post("/contact-attempts", response_model=FollowUpOut)
 def log_contact(
     follow_up_id: FollowUpId,
     body: ContactAttemptIn,
-    response: Response,
     wf: WorkflowDep,
     who: Operator,
     if_match: IfMatch = None,
-) -> FollowUpOut:
+) -> Response:
     """Log one attempt to reach the customer (it starts a pending follow-up)."""
     follow_up = wf.log_contact(
         follow_up_id,
@@ -63,18 +61,17 @@ def log_contact(
         note=body.note,
         expected_version=http.expected_version(if_match),
     )
-    return http.answer(follow_up, response)
+    return http.answer(follow_up)
 
 
 @router.post("/outcome", response_model=FollowUpOut)
 def record_outcome(
     follow_up_id: FollowUpId,
     body: OutcomeIn,
-    response: Response,
     wf: WorkflowDep,
     who: Operator,
     if_match: IfMatch = None,
-) -> FollowUpOut:
+) -> Response:
     """Close it: completed, or closed_with_issue while an issue stays open."""
     outcome = Outcome(
         has_issue=body.has_issue,
@@ -88,52 +85,49 @@ def record_outcome(
     follow_up = wf.record_outcome(
         follow_up_id, by=who.email, outcome=outcome, expected_version=version
     )
-    return http.answer(follow_up, response)
+    return http.answer(follow_up)
 
 
 @router.post("/resolve-issue", response_model=FollowUpOut)
 def resolve_issue(
     follow_up_id: FollowUpId,
-    response: Response,
     wf: WorkflowDep,
     who: Operator,
     if_match: IfMatch = None,
     body: Annotated[ResolveIssueIn | None, Body()] = None,
-) -> FollowUpOut:
+) -> Response:
     """Mark the open issue handled; the follow-up stays closed_with_issue."""
     note = body.note if body else None
     version = http.expected_version(if_match)
     follow_up = wf.resolve_issue(follow_up_id, by=who.email, note=note, expected_version=version)
-    return http.answer(follow_up, response)
+    return http.answer(follow_up)
 
 
 @router.post("/reschedule", response_model=FollowUpOut)
 def reschedule(
     follow_up_id: FollowUpId,
     body: RescheduleIn,
-    response: Response,
     wf: WorkflowDep,
     who: Operator,
     if_match: IfMatch = None,
-) -> FollowUpOut:
+) -> Response:
     """Move the due date of an open follow-up."""
     version = http.expected_version(if_match)
     follow_up = wf.reschedule(
         follow_up_id, due_at=body.due_at, by=who.email, expected_version=version
     )
-    return http.answer(follow_up, response)
+    return http.answer(follow_up)
 
 
 @router.post("/notes", response_model=FollowUpOut)
 def add_note(
     follow_up_id: FollowUpId,
     body: NoteIn,
-    response: Response,
     wf: WorkflowDep,
     who: Operator,
     if_match: IfMatch = None,
-) -> FollowUpOut:
+) -> Response:
     """Append a note, in any status."""
     version = http.expected_version(if_match)
     follow_up = wf.add_note(follow_up_id, text=body.note, by=who.email, expected_version=version)
-    return http.answer(follow_up, response)
+    return http.answer(follow_up)

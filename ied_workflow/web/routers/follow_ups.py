@@ -25,13 +25,11 @@ MAX_PAGE = 500
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=FollowUpOut)
-def create(
-    body: CreateFollowUp, request: Request, response: Response, wf: WorkflowDep, who: Operator
-) -> FollowUpOut:
+def create(body: CreateFollowUp, request: Request, wf: WorkflowDep, who: Operator) -> Response:
     """Open the one follow-up of a delivered lead; a second one is 409 naming the first."""
     follow_up = wf.create(body.lead_id, by=who.email, due_at=body.due_at, notes=body.notes)
-    response.headers["Location"] = _location(request, follow_up.id)
-    return http.answer(follow_up, response)
+    location = {"Location": _location(request, follow_up.id)}
+    return http.answer(follow_up, status.HTTP_201_CREATED, location)
 
 
 def _location(request: Request, follow_up_id: int) -> str:
@@ -55,7 +53,7 @@ def find(
     lead_id: Annotated[str | None, Query(alias="leadId", pattern=ID_PATTERN)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
-) -> FollowUpPage:
+) -> Response:
     """Follow-ups matching every filter, soonest due first, a page at a time."""
     where = Filter(
         statuses=tuple(statuses),
@@ -69,10 +67,11 @@ def find(
     key = request.app.state.cursor_key
     after = None if cursor is None else http.keyset(cursor, key)
     rows = wf.find(where, limit=limit + 1, after=after)  # one more tells if a page follows
-    return FollowUpPage(
+    page = FollowUpPage(
         items=[FollowUpOut.model_validate(row) for row in rows[:limit]],
         next_cursor=_next(rows, limit, key),
     )
+    return http.json_body(page)
 
 
 def _next(rows: list[FollowUp], limit: int, key: bytes) -> str | None:
@@ -83,9 +82,9 @@ def _next(rows: list[FollowUp], limit: int, key: bytes) -> str | None:
 
 
 @router.get("/{id}", response_model=FollowUpOut)
-def get(follow_up_id: FollowUpId, response: Response, wf: WorkflowDep, who: Viewer) -> FollowUpOut:
+def get(follow_up_id: FollowUpId, wf: WorkflowDep, who: Viewer) -> Response:
     """One follow-up; its ETag is the version an action's If-Match names."""
-    return http.answer(wf.get(follow_up_id), response)
+    return http.answer(wf.get(follow_up_id))
 
 
 @router.get("/{id}/history", response_model=HistoryOut)

@@ -9,13 +9,12 @@ from fastapi import APIRouter, Request, Response
 
 from ied_workflow import links
 from ied_workflow.domain import FollowUp, Status
-from ied_workflow.queries import Filter
+from ied_workflow.queries import COUNT_CAP, Filter
 from ied_workflow.web.console import session
 from ied_workflow.web.console.pages import PageRoute, render
 from ied_workflow.workflow import Workflow
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
-COUNT_CAP = 10_000  # past this a count shows "10,000+": exact history counts cost a scan
 SHOWN = 8  # rows per section; the section's link opens the full list
 
 

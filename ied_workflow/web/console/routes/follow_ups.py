@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from ied_workflow import links, validation
 from ied_workflow.accounts import Principal
 from ied_workflow.domain import FollowUp, Role, Status
-from ied_workflow.queries import Filter
+from ied_workflow.queries import COUNT_CAP, Filter
 from ied_workflow.web import http
 from ied_workflow.web.console import forms, session, views
 from ied_workflow.web.console.pages import PageRoute, local_time, render
@@ -18,7 +18,6 @@ from ied_workflow.workflow import Workflow
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 PAGE = 50
-COUNT_CAP = 10_000
 FollowUpId = Annotated[int, Path(alias="id", ge=1, le=2**63 - 1)]
 
 
