@@ -65,10 +65,13 @@ class CursorStatement:
         self.statement = statement
         self._compiled: tuple[Dialect, _Compiled] | None = None
 
-    def one_or_none(self, conn: Connection, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
-        """The statement's one row (None when none), its columns' result types applied."""
+    def first(self, conn: Connection, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        """The statement's first row (None when none), its columns' result types applied.
+
+        For statements of at most one row (by primary key, one INSERT ... RETURNING).
+        """
         if conn.dialect.name != "postgresql":
-            row = conn.execute(self.statement, params).one_or_none()
+            row = conn.execute(self.statement, params).first()
             return None if row is None else tuple(row)
         compiled = self._for(conn.dialect)
         cursor = self._execute(conn, compiled, params)

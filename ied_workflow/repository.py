@@ -83,7 +83,7 @@ def get_locked_and_now(
     """
     if not read_now:
         return get(conn, follow_up_id, lock=True), None
-    row = _GET_LOCKED_AND_NOW.one_or_none(conn, {"follow_up_id": follow_up_id})
+    row = _GET_LOCKED_AND_NOW.first(conn, {"follow_up_id": follow_up_id})
     if row is None:
         raise NotFound(f"follow-up {follow_up_id} not found")
     return FollowUp(*row[: len(_FOLLOW_UP)]), row[-1]
@@ -161,7 +161,7 @@ def add_event(conn: Connection, follow_up_id: int, **values: Any) -> None:
 
 
 def add_contact_attempt(conn: Connection, **values: Any) -> int:
-    row = _ADD_ATTEMPT.one_or_none(conn, values)
+    row = _ADD_ATTEMPT.first(conn, values)
     assert row is not None  # INSERT ... RETURNING returns its row
     return int(row[0])
 
