@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Update, bindparam, func, insert, select, upda
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ied_workflow import tables as t
+from ied_workflow.cursor_sql import CursorStatement
 from ied_workflow.domain import ContactAttempt, Event, FollowUp, Lead
 from ied_workflow.errors import ConcurrentModification, NotFound
 
@@ -53,9 +54,15 @@ _GET = select(*_FOLLOW_UP).where(t.follow_ups.c.id == bindparam("follow_up_id"))
 # overdue scan, whose outbox inserts take FOR KEY SHARE on the follow-ups they name.
 # SQLite: BEGIN IMMEDIATE already serialises writers.
 _GET_LOCKED = _GET.with_for_update(key_share=True)
-_GET_LOCKED_AND_NOW = _GET.add_columns(_NOW).with_for_update(key_share=True)
+# The hot statements of every transition run on the driver's cursor (see cursor_sql).
+_GET_LOCKED_AND_NOW = CursorStatement(_GET.add_columns(_NOW).with_for_update(key_share=True))
 _ADD_EVENT = insert(t.events)
-_ADD_ATTEMPT = insert(t.contact_attempts).returning(t.contact_attempts.c.id)
+_ATTEMPT_COLUMNS = ("follow_up_id", "at", "by_email", "outcome", "note")
+_ADD_ATTEMPT = CursorStatement(
+    insert(t.contact_attempts)
+    .values({name: bindparam(name) for name in _ATTEMPT_COLUMNS})
+    .returning(t.contact_attempts.c.id)
+)
 
 
 def get(conn: Connection, follow_up_id: int, *, lock: bool = False) -> FollowUp:
@@ -76,7 +83,7 @@ def get_locked_and_now(
     """
     if not read_now:
         return get(conn, follow_up_id, lock=True), None
-    row = conn.execute(_GET_LOCKED_AND_NOW, {"follow_up_id": follow_up_id}).one_or_none()
+    row = _GET_LOCKED_AND_NOW.first(conn, {"follow_up_id": follow_up_id})
     if row is None:
         raise NotFound(f"follow-up {follow_up_id} not found")
     return FollowUp(*row[: len(_FOLLOW_UP)]), row[-1]
@@ -114,7 +121,7 @@ def save(
     params = {**changes, "_id": follow_up.id, "_seen": follow_up.version}
     if conn.dialect.name == "postgresql":
         params.update({f"event_{name}": value for name, value in event.items()})
-        written = conn.execute(_update_with_event(columns), params).rowcount
+        written = _update_with_event(columns).rowcount(conn, params)
     else:
         written = conn.execute(_update_of(columns), params).rowcount
         if written == 1:
@@ -140,13 +147,13 @@ EVENT_COLUMNS = ("type", "from_status", "to_status", "actor_email", "at", "data"
 
 
 @lru_cache(maxsize=64)
-def _update_with_event(columns: tuple[str, ...]) -> Any:
+def _update_with_event(columns: tuple[str, ...]) -> CursorStatement:
     """WITH changed AS (UPDATE ... RETURNING id) INSERT INTO events SELECT ... FROM changed."""
     changed = _update_of(columns).returning(t.follow_ups.c.id).cte("changed")
     values = [bindparam(f"event_{name}", type_=t.events.c[name].type) for name in EVENT_COLUMNS]
     source = select(changed.c.id, *values)
     statement = insert(t.events).from_select(["follow_up_id", *EVENT_COLUMNS], source)
-    return statement.add_cte(changed).execution_options(preserve_rowcount=True)
+    return CursorStatement(statement.add_cte(changed))
 
 
 def add_event(conn: Connection, follow_up_id: int, **values: Any) -> None:
@@ -154,7 +161,9 @@ def add_event(conn: Connection, follow_up_id: int, **values: Any) -> None:
 
 
 def add_contact_attempt(conn: Connection, **values: Any) -> int:
-    return int(conn.execute(_ADD_ATTEMPT, values).scalar_one())
+    row = _ADD_ATTEMPT.first(conn, values)
+    assert row is not None  # INSERT ... RETURNING returns its row
+    return int(row[0])
 
 
 def history(conn: Connection, follow_up_id: int) -> list[Event]:

@@ -83,13 +83,23 @@ def claim(uow: UnitOfWork, channel: str, *, limit: int, lease: timedelta) -> lis
         .values(claimed_until=now + lease, attempts=d.attempts + 1)
         .returning(d.id)
     )
-    ids = list(uow.conn.execute(claimed).scalars())
+    ids = uow.conn.execute(claimed).scalars().all()
     if not ids:
         return []
-    return [
-        dict(row._mapping)
-        for row in uow.conn.execute(_with_alerts().where(in_ids(uow.conn, d.id, ids)))
-    ]
+    query = (
+        select(*_CLAIMED)
+        .select_from(t.deliveries.join(t.alerts, a.id == d.alert_id))
+        .where(in_ids(uow.conn, d.id, ids))
+        .order_by(d.id)
+    )
+    result = uow.conn.execute(query)
+    keys = list(result.keys())  # rows as plain dicts: dict(row._mapping) cost 5 us a row
+    return [dict(zip(keys, row, strict=True)) for row in result.all()]
+
+
+# What the dispatcher uses of a claimed delivery (message, result, log line); no more,
+# so 10,000 rows a batch do not convert four timestamps each that nobody reads.
+_CLAIMED = (d.id, d.alert_id, d.attempts, a.kind, a.follow_up_id, a.payload)
 
 
 def _with_alerts() -> Any:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -110,21 +110,14 @@ def _alert_items(uow: UnitOfWork, rows: Sequence[dict[str, Any]]) -> dict[int, A
     ids = {row["follow_up_id"] for row in rows if row["follow_up_id"] is not None}
     if not ids:
         return {}
-    fu = t.follow_ups.c
-    query = select(
-        fu.id,
-        fu.lead_id,
-        fu.installer_id,
-        fu.status,
-        fu.due_at,
-        fu.contact_attempt_count,
-        fu.last_contact_outcome,
-        fu.issue_summary,
-    )
-    return {
-        row.id: AlertItem.of(row)
-        for row in uow.conn.execute(query.where(in_ids(uow.conn, fu.id, ids)))
-    }
+    query = select(*_ITEM_COLUMNS).where(in_ids(uow.conn, t.follow_ups.c.id, ids))
+    return {row[0]: AlertItem(*row) for row in uow.conn.execute(query).all()}
+
+
+# The follow-up's columns in AlertItem's field order, so a row maps with AlertItem(*row).
+_ITEM_COLUMNS = [
+    t.follow_ups.c["id" if f.name == "follow_up_id" else f.name] for f in fields(AlertItem)
+]
 
 
 def _group(rows: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:

@@ -1,0 +1,110 @@
+"""The hot statements on the driver's cursor, with SQLAlchemy's error handling kept.
+
+`Connection.execute` costs about 50 µs of client CPU per statement more than the
+driver alone (execution context, cache lookup, `CursorResult` and the 22 column
+descriptions psycopg builds for it): a quarter of a transition's client time, see
+docs/benchmarks.md. On PostgreSQL a `CursorStatement` is compiled once per dialect and
+runs through `Connection._cursor_execute`, SQLAlchemy's own path for a statement on a
+cursor: the same cursor events and echo, and on failure the same `handle_error`
+events, disconnect detection, invalidation and `DBAPIError` wrapping that
+`Database.run`'s retries rely on. The type processors (UTC datetimes, JSON) are the
+columns' own. Other dialects (SQLite) run the statement through `execute`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.expression import Executable
+
+Processor = Callable[[Any], Any]
+
+
+class _Compiled:
+    """The SQL text and the type processors of one statement for one dialect."""
+
+    def __init__(self, statement: Any, dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        if compiled.positional or compiled.escaped_bind_names or compiled.post_compile_params:
+            raise TypeError("a cursor statement needs plain named parameters")
+        self.sql: str = compiled.string
+        binds = {name: bind.type for bind, name in compiled.bind_names.items()}
+        self.binds: dict[str, Processor] = {
+            name: proc
+            for name, type_ in binds.items()
+            if (proc := type_.dialect_impl(dialect).bind_processor(dialect)) is not None
+        }
+        columns = getattr(statement, "exported_columns", ())
+        self.results: list[tuple[int, Processor]] = [
+            (i, proc)
+            for i, column in enumerate(columns)
+            if (proc := column.type.dialect_impl(dialect).result_processor(dialect, None))
+            is not None
+        ]
+
+    def params(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        binds = self.binds
+        return {k: binds[k](v) if k in binds else v for k, v in values.items()}
+
+    def row(self, raw: tuple[Any, ...] | None) -> tuple[Any, ...] | None:
+        if raw is None or not self.results:
+            return raw
+        row = list(raw)
+        for i, proc in self.results:
+            row[i] = proc(row[i])
+        return tuple(row)
+
+
+class CursorStatement:
+    """A Core statement that PostgreSQL runs on the DBAPI cursor (see the module doc)."""
+
+    def __init__(self, statement: Executable) -> None:
+        self.statement = statement
+        self._compiled: tuple[Dialect, _Compiled] | None = None
+
+    def first(self, conn: Connection, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        """The statement's first row (None when none), its columns' result types applied.
+
+        For statements of at most one row (by primary key, one INSERT ... RETURNING).
+        """
+        if conn.dialect.name != "postgresql":
+            row = conn.execute(self.statement, params).first()
+            return None if row is None else tuple(row)
+        compiled = self._for(conn.dialect)
+        cursor = self._execute(conn, compiled, params)
+        try:
+            return compiled.row(cursor.fetchone())
+        finally:
+            cursor.close()
+
+    def rowcount(self, conn: Connection, params: Mapping[str, Any]) -> int:
+        """Run the statement; the number of rows it changed."""
+        if conn.dialect.name != "postgresql":
+            return conn.execute(self.statement, params).rowcount
+        cursor = self._execute(conn, self._for(conn.dialect), params)
+        count: int = cursor.rowcount
+        cursor.close()
+        return count
+
+    def _for(self, dialect: Dialect) -> _Compiled:
+        cached = self._compiled
+        if cached is None or cached[0] is not dialect:
+            cached = (dialect, _Compiled(self.statement, dialect))
+            self._compiled = cached  # a race only compiles twice
+        return cached[1]
+
+    @staticmethod
+    def _execute(conn: Connection, compiled: _Compiled, values: Mapping[str, Any]) -> Any:
+        if not conn.in_transaction():
+            conn.begin()  # as `execute` autobegins, so that COMMIT covers this statement
+        params = compiled.params(values)
+        driver = conn.connection  # raises as `execute` does when the connection was invalidated
+        try:
+            cursor = driver.cursor()
+        except Exception as exc:  # a closed connection: wrapped and invalidated as execute does
+            conn._handle_dbapi_exception(exc, compiled.sql, params, None, None)
+        conn._cursor_execute(cursor, compiled.sql, params)
+        return cursor

@@ -1,0 +1,71 @@
+"""The hot statements on the driver's cursor read, write and fail as `Connection.execute` does."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+
+from ied_workflow import repository
+from ied_workflow.workflow import Workflow
+from tests.integration.test_contract import delivered, reached
+from tests.integration.test_recovery import kill_other_sessions
+from tests.support.data import OPS
+from tests.support.settings import build_settings
+
+
+def test_locked_read_matches_the_plain_read(workflow: Workflow, engine: Engine) -> None:
+    # Given a follow-up with timestamps, a contact and a version above 1
+    follow_up = reached(workflow, "L-cursor")
+    # When it is read with its lock (the cursor path on PostgreSQL) and without
+    with engine.connect() as conn, conn.begin():
+        locked, now = repository.get_locked_and_now(
+            conn, follow_up.id, read_now=conn.dialect.name == "postgresql"
+        )
+        plain = repository.get(conn, follow_up.id)
+    # Then both are the same follow-up, its datetimes aware and in UTC
+    assert locked == plain
+    assert locked.last_contacted_at is not None and locked.last_contacted_at.tzinfo is UTC
+    assert now is None or now.tzinfo is not None
+
+
+def test_writes_through_the_cursor_path_keep_types(workflow: Workflow) -> None:
+    # Given a started follow-up with a contact logged (attempt row, update with event)
+    follow_up = reached(workflow, "L-cursor-types")
+    # When its history is read back
+    events, attempts = workflow.history(follow_up.id)
+    # Then the event's JSON and the attempt's time came through the column types
+    logged = next(e for e in events if e.type == "contact_logged")
+    assert logged.data["attemptId"] == attempts[0].id
+    assert logged.at.tzinfo is UTC and attempts[0].at.tzinfo is UTC
+
+
+def test_a_lost_connection_is_wrapped_and_invalidated(
+    postgres_url: str, postgres_engine: Engine
+) -> None:
+    # Given a transaction whose server session ends under it, and a handle_error listener
+    workflow = Workflow(postgres_engine, build_settings(postgres_url))
+    follow_up = delivered(workflow, "L-cursor-lost")
+    seen: list[Any] = []
+    listener = seen.append
+    event.listen(postgres_engine, "handle_error", listener)
+    try:
+        with postgres_engine.connect() as conn:
+            conn.begin()
+            repository.get(conn, follow_up.id)  # the session is checked out and working
+            assert kill_other_sessions(str(make_url(postgres_url).database)) >= 1
+            # When the locking read runs on the driver's cursor
+            with pytest.raises(DBAPIError) as raised:
+                repository.get_locked_and_now(conn, follow_up.id, read_now=True)
+            # Then SQLAlchemy's error path ran: wrapped, invalidated, listeners told
+            assert raised.value.connection_invalidated
+            assert conn.invalidated
+            assert seen and seen[0].is_disconnect
+    finally:
+        event.remove(postgres_engine, "handle_error", listener)
+    # And the next unit of work runs on a fresh connection
+    assert workflow.start(follow_up.id, by=OPS).status == "in_progress"
