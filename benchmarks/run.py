@@ -15,18 +15,18 @@ import argparse
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
 
-from benchmarks import dashboard, dispatching, machine, scan, transitions
+from benchmarks import dashboard, dispatching, latency, machine, scan, transitions
 from benchmarks.bench_rows import remove_bench_rows
 from benchmarks.common import Figure, libpq_url
 from benchmarks.generate import database_name, ensure
 from benchmarks.report import text_table, write_json
 
-PARTS = ("dashboard", "scan", "dispatch", "memory", "machine", "transitions")
+PARTS = ("dashboard", "scan", "dispatch", "memory", "machine", "transitions", "latency")
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,7 @@ class Plan:
     transactions: int = 300  # follow-ups cycled per side and run (3 transactions each)
     machine_n: int = 2000
     notify_batch_size: int | None = None  # None: the product's default setting
+    latency: latency.Shape = field(default_factory=latency.Shape)  # one run, whatever `runs` is
     parts: Sequence[str] = PARTS
 
 
@@ -56,6 +57,7 @@ def run_suite(plan: Plan, log: Callable[[str], None] = lambda _: None) -> list[F
         "memory": lambda: [scan.memory(plan.large_url, plan.runs)],
         "machine": lambda: machine.measure(plan.runs, plan.machine_n),
         "transitions": lambda: transitions.measure(plan.large_url, plan.runs, plan.transactions),
+        "latency": lambda: latency.measure(plan.large_url, plan.large_size, plan.latency),
     }
     _clean(plan)
     figures: list[Figure] = []
