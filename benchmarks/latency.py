@@ -43,8 +43,9 @@ from ied_workflow.workflow import Workflow
 from tests.support.processes import CeleryProcess
 
 REDIS_URL = os.environ.get("IED_BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
-# The documented commands (docker-compose.yml, README); CeleryProcess adds --loglevel=INFO.
-WORKER_ARGS = ("--concurrency=2", "--without-gossip", "--without-mingle", "--without-heartbeat")
+# The documented commands (docker-compose.yml): CeleryProcess adds --loglevel=INFO and,
+# to a worker, config.celery_app.WORKER_OPTIONS.
+WORKER_ARGS = ("--concurrency=2",)
 BEAT_ARGS: tuple[str, ...] = ()
 OLD_SCAN_INTERVAL = 300  # the default before issue 12
 LATENCY_GOAL_S = 15

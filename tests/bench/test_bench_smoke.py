@@ -14,12 +14,13 @@ import pytest
 
 from benchmarks.dashboard import FILTERS
 from benchmarks.generate import existing_shape, generate, shape
+from benchmarks.latency import Shape
 from benchmarks.report import text_table, write_json
 from benchmarks.run import Plan, run_suite
 from ied_workflow import db
 from tests.services import scratch_postgres_database
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 OVERDUE = 60
 
 
@@ -49,6 +50,8 @@ def test_suite_produces_every_figure(data_sets: tuple[str, str], tmp_path: Path)
         runs=1,
         transactions=10,
         machine_n=100,
+        # A real worker and beat: a handful of follow-ups due within seconds, short windows
+        latency=Shape(follow_ups=5, spread_s=5, lead_s=5, idle_s=2, settle_s=2, tail_s=30),
     )
     figures = run_suite(plan)
     # Then every figure of the issue is there, with a baseline wherever it has a ratio
@@ -68,6 +71,10 @@ def test_suite_produces_every_figure(data_sets: tuple[str, str], tmp_path: Path)
         "dispatch, emails",
         "dispatch, SMTP connections",
         "worker peak RSS, scan of the large table",
+        "alert latency p99",
+        "alert latency median",
+        "alert latency max",
+        "worker and beat idle CPU",
     }
     expected |= {f"dashboard {kind} {name}" for name in FILTERS for kind in ("list", "count")}
     assert expected <= names
