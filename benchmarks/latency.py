@@ -76,7 +76,7 @@ def measure(url: str, size: int, shape: Shape = Shape()) -> list[Figure]:
             )
             with _deployment(url, sinks, {}) as processes:
                 new = _settled_cpu(processes, shape)
-                latencies = _latencies(url, size, sinks, shape)
+                latencies = _latencies(url, sinks, shape)
     finally:
         sinks.close()
     return _figures(latencies, shape.follow_ups, new, old)
@@ -117,8 +117,8 @@ def _quiet_data_set(url: str, size: int, shape: Shape, slack_url: str) -> Iterat
                 (size, horizon),
             )
         ]
-    _alert_overdue(url, slack_url)
     try:
+        _alert_overdue(url, slack_url)
         yield
     finally:
         with psycopg.connect(libpq_url(url)) as conn:
@@ -215,7 +215,7 @@ def _cpu_seconds(roots: Sequence[int]) -> dict[int, float]:
     return seen
 
 
-def _latencies(url: str, size: int, sinks: Sinks, shape: Shape) -> list[float]:
+def _latencies(url: str, sinks: Sinks, shape: Shape) -> list[float]:
     """Create follow-ups due at scattered instants; seconds from dueAt to Slack, per alert."""
     due = _create_due_soon(url, shape)
     sinks.reset()
