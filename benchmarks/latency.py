@@ -175,10 +175,11 @@ def _deployment(url: str, sinks: Sinks, extra: dict[str, str]) -> Iterator[list[
 
 
 def _forget(space: str) -> None:
-    """Delete this run's queue and redbeat keys from the shared Redis."""
+    """Delete this run's queue, kombu bindings and redbeat keys from the shared Redis."""
     client = redis.Redis.from_url(REDIS_URL)
     try:
-        keys = list(client.scan_iter(match=f"{space}*"))
+        patterns = (f"{space}*", f"_kombu.binding*.{space}")
+        keys = [key for pattern in patterns for key in client.scan_iter(match=pattern)]
         if keys:
             client.delete(*keys)
     finally:
