@@ -15,18 +15,27 @@ import argparse
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
 
-from benchmarks import dashboard, dispatching, http, machine, scan, transitions
+from benchmarks import dashboard, dispatching, http, latency, machine, scan, transitions
 from benchmarks.bench_rows import remove_bench_rows
 from benchmarks.common import Figure, libpq_url
 from benchmarks.generate import database_name, ensure
 from benchmarks.report import text_table, write_json
 
-PARTS = ("dashboard", "scan", "dispatch", "memory", "machine", "transitions", "http")
+PARTS = (
+    "dashboard",
+    "scan",
+    "dispatch",
+    "memory",
+    "machine",
+    "transitions",
+    "http",
+    "latency",
+)
 
 
 @dataclass(frozen=True)
@@ -43,6 +52,7 @@ class Plan:
     machine_n: int = 2000
     notify_batch_size: int | None = None  # None: the product's default setting
     http_seconds: float = 10  # length of each wrk run (and of its in-process baseline)
+    latency: latency.Shape = field(default_factory=latency.Shape)  # one run, whatever `runs` is
     parts: Sequence[str] = PARTS
 
 
@@ -58,6 +68,7 @@ def run_suite(plan: Plan, log: Callable[[str], None] = lambda _: None) -> list[F
         "machine": lambda: machine.measure(plan.runs, plan.machine_n),
         "transitions": lambda: transitions.measure(plan.large_url, plan.runs, plan.transactions),
         "http": lambda: http.measure(plan.large_url, plan.runs, plan.http_seconds),
+        "latency": lambda: latency.measure(plan.large_url, plan.large_size, plan.latency),
     }
     _clean(plan)
     figures: list[Figure] = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 import multiprocessing
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -27,6 +28,7 @@ class Counts:
     slack_bytes: int = 0
     emails: int = 0
     smtp_peers: set[Any] = field(default_factory=set)
+    slack_log: list[tuple[float, bytes]] = field(default_factory=list)  # (time.time(), body)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def snapshot(self) -> dict[str, int]:
@@ -45,7 +47,9 @@ class _Slack(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        received = time.time()  # the wall clock: latency is measured against dueAt
         with self.server.counts.lock:
+            self.server.counts.slack_log.append((received, body))
             self.server.counts.slack_posts += 1
             self.server.counts.slack_bytes += len(body)
         self.send_response(200)
@@ -89,6 +93,11 @@ def _serve(pipe: Any) -> None:
             with counts.lock:
                 counts.slack_posts = counts.slack_bytes = counts.emails = 0
                 counts.smtp_peers.clear()
+                counts.slack_log.clear()
+        if command == "slack_log":
+            with counts.lock:
+                pipe.send(list(counts.slack_log))
+            continue
         pipe.send(counts.snapshot())
     mail.stop()
     slack.shutdown()
@@ -113,6 +122,12 @@ class Sinks:
         self._pipe.send("counts")
         answer: dict[str, int] = self._pipe.recv()
         return answer
+
+    def slack_log(self) -> list[tuple[float, bytes]]:
+        """Every Slack post since the last reset: (receive time, body)."""
+        self._pipe.send("slack_log")
+        log: list[tuple[float, bytes]] = self._pipe.recv()
+        return log
 
     def close(self) -> None:
         self._pipe.send("stop")

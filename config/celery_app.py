@@ -20,6 +20,12 @@ from ied_workflow import logs
 
 TASK_TIME_LIMIT = 600  # seconds; a scan of a million rows takes a few
 VISIBILITY_TIMEOUT = 3600  # must exceed every time limit and countdown, or Redis redelivers
+# The worker's command-line options (docker-compose.yml and the README say the same).
+# Gossip, mingle and heartbeat events are worker-to-worker chatter that nothing here reads:
+# `inspect ping` (the health check) goes through the control mailbox, tasks are never
+# revoked, and no monitor consumes events. Gossip would also wake this worker for every
+# heartbeat of every other worker on the broker, so idle CPU grows with the fleet.
+WORKER_OPTIONS = ("--without-gossip", "--without-mingle", "--without-heartbeat")
 
 
 class IedCelery(Celery):  # type: ignore[misc]
@@ -52,6 +58,7 @@ def make_app(settings: Settings | None = None) -> Celery:
         task_acks_late=True,  # ack after the task ran: a crash means a redelivery
         task_reject_on_worker_lost=True,  # ...even when the worker child was SIGKILLed
         worker_prefetch_multiplier=1,  # a dying worker holds at most one message
+        worker_send_task_events=False,  # Celery's default, said here: no monitor reads them
         task_time_limit=TASK_TIME_LIMIT,
         task_soft_time_limit=TASK_TIME_LIMIT - 30,
         # Let a running dispatch finish when Redis goes away: its rows are leased in

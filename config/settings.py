@@ -59,7 +59,7 @@ class Settings(BaseSettings):
     celery_queue: str = Field(default="ied", pattern=r"^[A-Za-z0-9._:-]{1,64}$")
     redbeat_key_prefix: str = Field(default="ied:redbeat:", pattern=r"^[A-Za-z0-9._:-]{1,64}$")
 
-    scan_interval_seconds: int = Field(default=300, gt=0)
+    scan_interval_seconds: int = Field(default=5, gt=0)
     dispatch_interval_seconds: int = Field(default=30, gt=0)
     overdue_reminder_hours: float = Field(default=24, gt=0)
     digest_at: time = time(8, 0)  # local time in ops_timezone

@@ -15,12 +15,13 @@ import pytest
 from benchmarks.dashboard import FILTERS
 from benchmarks.generate import existing_shape, generate, shape
 from benchmarks.http import API_READS, CONSOLE_PAGES
+from benchmarks.latency import Shape
 from benchmarks.report import text_table, write_json
 from benchmarks.run import Plan, run_suite
 from ied_workflow import db
 from tests.services import scratch_postgres_database
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 OVERDUE = 60
 
 
@@ -51,6 +52,8 @@ def test_suite_produces_every_figure(data_sets: tuple[str, str], tmp_path: Path)
         transactions=10,
         machine_n=100,
         http_seconds=1,
+        # A real worker and beat: a handful of follow-ups due within seconds, short windows
+        latency=Shape(follow_ups=5, spread_s=5, lead_s=5, idle_s=2, settle_s=2, tail_s=30),
     )
     figures = run_suite(plan)
     # Then every figure of the issue is there, with a baseline wherever it has a ratio
@@ -71,6 +74,10 @@ def test_suite_produces_every_figure(data_sets: tuple[str, str], tmp_path: Path)
         "dispatch, SMTP connections",
         "worker peak RSS, scan of the large table",
         "api writes through HTTP",
+        "alert latency p99",
+        "alert latency median",
+        "alert latency max",
+        "worker and beat idle CPU",
     }
     expected |= {f"{name}, p99" for name in API_READS}
     expected |= {f"{name}, p95" for name in CONSOLE_PAGES}

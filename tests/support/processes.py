@@ -22,7 +22,7 @@ from pathlib import Path
 import psutil
 from celery import Celery, _state
 
-from config.celery_app import make_app
+from config.celery_app import WORKER_OPTIONS, make_app
 from config.settings import Settings
 from tests.support.waiting import pause, wait_until
 
@@ -54,7 +54,8 @@ def kill_group(process: subprocess.Popen[bytes], sig: signal.Signals = signal.SI
 class CeleryProcess:
     """`celery -A app worker|beat` as a subprocess in its own process group, logging to a file.
 
-    Configured only through IED_* variables in `env`, as in production.
+    Configured only through IED_* variables in `env`, as in production; a worker runs
+    with the documented WORKER_OPTIONS, so every test exercises the production command.
     """
 
     def __init__(
@@ -82,8 +83,9 @@ class CeleryProcess:
 
     def _start(self) -> CeleryProcess:
         self.stop()  # never two of one: a restart replaces the process
+        options = WORKER_OPTIONS if self.role == "worker" else ()
         command = [sys.executable, "-m", "celery", "-A", self.app, self.role,
-                   "--loglevel=INFO", *self.args]  # fmt: skip
+                   "--loglevel=INFO", *options, *self.args]  # fmt: skip
         with self.log.open("ab") as output:
             output.write(f"\n=== start {self.starts + 1} ===\n".encode())
             self.process = subprocess.Popen(

@@ -12,6 +12,8 @@ from typing import Any
 
 import yaml
 
+from config.celery_app import WORKER_OPTIONS
+
 ROOT = Path(__file__).resolve().parents[2]
 APP_SERVICES = ("migrate", "worker", "beat", "web")
 
@@ -41,6 +43,16 @@ def test_worker_and_beat_have_healthchecks() -> None:
     services = compose()
     assert "inspect ping" in " ".join(services["worker"]["healthcheck"]["test"])
     assert services["beat"]["healthcheck"]["test"][-3:] == ["-m", "workers.health", "beat"]
+
+
+def test_the_worker_runs_with_the_options_the_app_gives_reasons_for() -> None:
+    # Given the worker options config/celery_app.py explains (no gossip, mingle, heartbeat)
+    # Then the compose worker and the README's command carry each, as the tests' workers do
+    command = compose()["worker"]["command"]
+    assert set(WORKER_OPTIONS) <= set(command)
+    readme = (ROOT / "README.md").read_text()
+    started = [line for line in readme.splitlines() if "celery -A workers worker" in line]
+    assert started and all(option in started[0] for option in WORKER_OPTIONS)
 
 
 def test_every_image_is_pinned() -> None:
