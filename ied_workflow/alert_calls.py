@@ -49,7 +49,9 @@ class AlertCalls(Facade):
         )
         seconds = time.monotonic() - started
         self.run(lambda uow: measurements.record_scan(uow, result.alerts_written, seconds), now=now)
-        log.info(
+        # A scan runs every few seconds: one that wrote nothing is a DEBUG line, not noise.
+        log.log(
+            logging.INFO if result.alerts_written else logging.DEBUG,
             "overdue scan: %d alert(s) written in %d batch(es), %.3f s",
             result.alerts_written,
             result.batches,
