@@ -17,10 +17,11 @@ from functools import lru_cache
 from typing import Any
 
 from pwdlib import PasswordHash
-from sqlalchemy import Connection, RowMapping, Select, select, update
+from sqlalchemy import Connection, RowMapping, Select, bindparam, select, update
 
 from ied_workflow import tables as t
 from ied_workflow import validation as v
+from ied_workflow.cursor_sql import CursorStatement
 from ied_workflow.domain import Role
 from ied_workflow.errors import (
     AccountDisabled,
@@ -38,6 +39,12 @@ PASSWORD_MIN, PASSWORD_MAX = 8, 1024
 NAME_MAX = 100
 RANK = {Role.VIEWER: 0, Role.OPERATOR: 1, Role.ADMIN: 2}
 u, k = t.users.c, t.api_tokens.c
+# Every API request reads it: on the driver's cursor (cursor_sql), not `Connection.execute`.
+_TOKEN_OWNER = CursorStatement(
+    select(u.email, u.role, k.id)
+    .select_from(t.api_tokens.join(t.users, u.id == k.user_id))
+    .where(k.token_hash == bindparam("token_hash"), k.revoked_at.is_(None), ~u.disabled)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,15 +249,11 @@ def authenticate(uow: UnitOfWork, token: str) -> Principal:
     """The user a bearer token speaks for, read afresh on every request."""
     if not token or len(token) > TOKEN_MAX or not token.isascii():
         raise Unauthenticated("the bearer token is not valid")
-    query = (
-        select(u.email, u.role, k.id)
-        .select_from(t.api_tokens.join(t.users, u.id == k.user_id))
-        .where(k.token_hash == token_hash(token), k.revoked_at.is_(None), ~u.disabled)
-    )
-    row = uow.conn.execute(query).one_or_none()
+    row = _TOKEN_OWNER.first(uow.conn, {"token_hash": token_hash(token)})
     if row is None:  # unknown, revoked and disabled look alike to the caller
         raise Unauthenticated("the bearer token is not valid")
-    return Principal(email=row.email, role=Role(row.role), token_id=row.id)
+    email, role, token_id = row
+    return Principal(email=email, role=Role(role), token_id=token_id)
 
 
 def _user_by_email(conn: Connection, email: str) -> User:

@@ -7,7 +7,7 @@ is served by an index (see tables.py); docs/benchmarks.md shows the plans.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,6 +19,9 @@ from ied_workflow.domain import FollowUp, Status
 from ied_workflow.validation import enum_value
 
 fu = t.follow_ups.c
+# The columns in FollowUp's field order, so a row maps by position: FollowUp(*row) costs
+# a fraction of FollowUp(**row._mapping), which built a mapping and its keys per row.
+_FOLLOW_UP = [fu[field.name] for field in fields(FollowUp)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +94,7 @@ def find(
     row when follow-ups are added or closed between pages.
     """
     query = (
-        select(t.follow_ups)
+        select(*_FOLLOW_UP)
         .where(*conditions(where, now, zone))
         .order_by(fu.due_at, fu.id)
         .limit(limit)
@@ -99,7 +102,7 @@ def find(
     )
     if after is not None:
         query = query.where(tuple_(fu.due_at, fu.id) > tuple_(*after))
-    return [FollowUp(**row._mapping) for row in conn.execute(query)]
+    return [FollowUp(*row) for row in conn.execute(query)]
 
 
 def count(

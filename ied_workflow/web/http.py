@@ -8,10 +8,13 @@ import hashlib
 import hmac
 import json
 import re
+from dataclasses import fields
 from datetime import datetime
+from operator import attrgetter
+from typing import Any
 
+import pydantic_core
 from fastapi import Response
-from pydantic import BaseModel
 
 from ied_workflow import validation
 from ied_workflow.domain import FollowUp
@@ -20,6 +23,15 @@ from ied_workflow.web.schemas import FollowUpOut
 
 STRONG_TAG = re.compile(r'"(\d{1,18})"')
 SIGNATURE_BYTES = 16
+# FollowUpOut's JSON names, and which of its fields are instants, in FollowUp's order.
+_NAMES = [f.name for f in fields(FollowUp)]
+_ALIASES = [FollowUpOut.model_fields[name].alias or name for name in _NAMES]
+_INSTANTS = [
+    i
+    for i, name in enumerate(_NAMES)
+    if "datetime" in str(FollowUpOut.model_fields[name].annotation)
+]
+_VALUES = attrgetter(*_NAMES)
 
 
 def etag(version: int) -> str:
@@ -31,20 +43,30 @@ def answer(
 ) -> Response:
     """The follow-up as a body, its version as the ETag."""
     tagged = {"ETag": etag(follow_up.version)} | (headers or {})
-    return json_body(FollowUpOut.model_validate(follow_up), status_code, tagged)
+    return json_response(follow_up_json(follow_up), status_code, tagged)
 
 
-def json_body(
-    body: BaseModel, status_code: int = 200, headers: dict[str, str] | None = None
-) -> Response:
-    """An already validated body, serialized once by pydantic.
+def follow_up_json(follow_up: FollowUp) -> dict[str, Any]:
+    """The follow-up as FollowUpOut dumps it (camelCase, isoformat instants), read directly.
 
-    A route returning the model itself has FastAPI validate it again against its
-    `response_model` and encode it a second way: for a list of 100 follow-ups of 22
-    fields, most of a request's CPU. The routes keep `response_model` for OpenAPI.
+    Validating the dataclass into FollowUpOut (from attributes) and dumping that cost
+    about 18 µs a follow-up, over a third of a 100-row list's CPU; this builds the same
+    JSON in about 4 µs. FollowUp holds what the database returned, already of the
+    schema's types, so there is nothing to validate; tests/api compare the two outputs.
     """
-    content = body.model_dump_json(by_alias=True)
-    return Response(content, status_code, headers, media_type="application/json")
+    values = list(_VALUES(follow_up))
+    for i in _INSTANTS:
+        if values[i] is not None:
+            values[i] = values[i].isoformat()
+    return dict(zip(_ALIASES, values, strict=True))
+
+
+def json_response(
+    content: Any, status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """Plain JSON data (dicts, lists, str, int, bool, None) serialized as pydantic does."""
+    body = pydantic_core.to_json(content)
+    return Response(body, status_code, headers, media_type="application/json")
 
 
 def expected_version(if_match: str | None) -> int | None:

@@ -67,11 +67,8 @@ def find(
     key = request.app.state.cursor_key
     after = None if cursor is None else http.keyset(cursor, key)
     rows = wf.find(where, limit=limit + 1, after=after)  # one more tells if a page follows
-    page = FollowUpPage(
-        items=[FollowUpOut.model_validate(row) for row in rows[:limit]],
-        next_cursor=_next(rows, limit, key),
-    )
-    return http.json_body(page)
+    items = [http.follow_up_json(row) for row in rows[:limit]]
+    return http.json_response({"items": items, "nextCursor": _next(rows, limit, key)})
 
 
 def _next(rows: list[FollowUp], limit: int, key: bytes) -> str | None:

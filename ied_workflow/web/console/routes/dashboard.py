@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request, Response
+from sqlalchemy import Connection
 
-from ied_workflow import links
+from ied_workflow import links, queries
 from ied_workflow.domain import FollowUp, Status
 from ied_workflow.queries import COUNT_CAP, Filter
+from ied_workflow.unit_of_work import UnitOfWork
 from ied_workflow.web.console import session
 from ied_workflow.web.console.pages import PageRoute, render
 from ied_workflow.workflow import Workflow
@@ -55,8 +58,10 @@ TILES = [  # (label, dashboard count key, list query, tone)
 def dashboard(request: Request, who: session.Viewer) -> Response:
     """Counts first, then the four lists a morning starts with."""
     wf: Workflow = request.app.state.workflow
-    now = wf.now()  # one instant for the whole page, so its lists and counts agree
-    counts = wf.dashboard(now, cap=COUNT_CAP)
+    page = _Reader(wf.settings.zone, wf.settings.stale_contact_days)
+    # One transaction for the whole page: one instant (so its lists and counts agree),
+    # one pool checkout, one BEGIN and COMMIT instead of one per count and list.
+    now, counts, sections = wf.run(page.read)
     tiles = [
         Tile(label, counts[key], links.listing(**query), tone) for label, key, query, tone in TILES
     ]
@@ -66,67 +71,83 @@ def dashboard(request: Request, who: session.Viewer) -> Response:
         who=who,
         now=now,
         tiles=tiles,
-        sections=_sections(wf, now, counts),
+        sections=sections,
         cap=COUNT_CAP,
     )
 
 
-def _sections(wf: Workflow, now: datetime, counts: dict[str, int]) -> list[Section]:
-    days = wf.settings.stale_contact_days
-    due_today, overdue = counts["due_today"], counts["overdue"]
-    later_today = due_today - overdue if due_today <= COUNT_CAP else COUNT_CAP + 1
-    quiet_days = f"{days:g}"
-    return [
-        _section(
-            wf,
-            now,
-            "Overdue, oldest first",
-            "Nothing is overdue.",
-            Filter(overdue=True),
-            {"overdue": "true"},
-        ),
-        _section(
-            wf,
-            now,
-            "Due later today",
-            "Nothing else is due today.",
-            Filter(due=True),
-            {"dueToday": "true"},
-            after=(now, 0),  # from now on: the overdue ones have their own section
-            total=later_today,
-        ),
-        _section(
-            wf,
-            now,
-            f"In progress, no contact for {quiet_days} days",
-            "Every follow-up in progress was worked recently.",
-            Filter(statuses=(Status.IN_PROGRESS,), no_contact_days=days),
-            {"status": "in_progress", "noContactDays": quiet_days},
-        ),
-        _section(
-            wf,
-            now,
-            "Closed with an issue still open",
-            "No open customer issue.",
-            Filter(statuses=(Status.CLOSED_WITH_ISSUE,), open_issue=True),
-            {"status": "closed_with_issue", "openIssue": "true"},
-        ),
-    ]
+@dataclass(frozen=True, slots=True)
+class _Reader:
+    """Reads the page's counts and sections in the caller's unit of work."""
 
+    zone: ZoneInfo
+    days: float
 
-def _section(
-    wf: Workflow,
-    now: datetime,
-    title: str,
-    empty: str,
-    where: Filter,
-    query: dict[str, str],
-    after: tuple[datetime, int] | None = None,
-    total: int | None = None,
-) -> Section:
-    """Up to SHOWN rows soonest due first (for overdue, that is oldest first), and how
-    many there are in all (counted only when the section is full, and capped)."""
-    rows = wf.find(where, now, limit=SHOWN, after=after)
-    if total is None:
-        total = len(rows) if len(rows) < SHOWN else wf.count(where, now, cap=COUNT_CAP)
-    return Section(title, empty, rows, total, links.listing(**query))
+    def read(self, uow: UnitOfWork) -> tuple[datetime, dict[str, int], list[Section]]:
+        now = uow.now
+        counts = queries.dashboard_counts(uow.conn, now, self.zone, cap=COUNT_CAP)
+        return now, counts, self._sections(uow.conn, now, counts)
+
+    def _sections(self, conn: Connection, now: datetime, counts: dict[str, int]) -> list[Section]:
+        due_today, overdue = counts["due_today"], counts["overdue"]
+        later_today = due_today - overdue if due_today <= COUNT_CAP else COUNT_CAP + 1
+        quiet_days = f"{self.days:g}"
+        return [
+            self._section(
+                conn,
+                now,
+                "Overdue, oldest first",
+                "Nothing is overdue.",
+                Filter(overdue=True),
+                {"overdue": "true"},
+                total=overdue,  # the tile's count: the same filter at the same instant
+            ),
+            self._section(
+                conn,
+                now,
+                "Due later today",
+                "Nothing else is due today.",
+                Filter(due=True),
+                {"dueToday": "true"},
+                after=(now, 0),  # from now on: the overdue ones have their own section
+                total=later_today,
+            ),
+            self._section(
+                conn,
+                now,
+                f"In progress, no contact for {quiet_days} days",
+                "Every follow-up in progress was worked recently.",
+                Filter(statuses=(Status.IN_PROGRESS,), no_contact_days=self.days),
+                {"status": "in_progress", "noContactDays": quiet_days},
+            ),
+            self._section(
+                conn,
+                now,
+                "Closed with an issue still open",
+                "No open customer issue.",
+                Filter(statuses=(Status.CLOSED_WITH_ISSUE,), open_issue=True),
+                {"status": "closed_with_issue", "openIssue": "true"},
+            ),
+        ]
+
+    def _section(
+        self,
+        conn: Connection,
+        now: datetime,
+        title: str,
+        empty: str,
+        where: Filter,
+        query: dict[str, str],
+        after: tuple[datetime, int] | None = None,
+        total: int | None = None,
+    ) -> Section:
+        """Up to SHOWN rows soonest due first (for overdue, that is oldest first), and how
+        many there are in all (counted only when the section is full, and capped)."""
+        rows = queries.find(conn, where, now, self.zone, limit=SHOWN, after=after)
+        if total is None:
+            total = (
+                len(rows)
+                if len(rows) < SHOWN
+                else queries.count(conn, where, now, self.zone, cap=COUNT_CAP)
+            )
+        return Section(title, empty, rows, total, links.listing(**query))

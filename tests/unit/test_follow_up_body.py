@@ -1,0 +1,79 @@
+"""The API's follow-up body is built directly from the dataclass; it must stay exactly
+what validating it into FollowUpOut and dumping that gives (the OpenAPI schema's shape)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+from datetime import UTC, datetime, timedelta, timezone
+
+from ied_workflow.domain import FollowUp
+from ied_workflow.web import http
+from ied_workflow.web.schemas import FollowUpOut
+
+AT = datetime(2026, 11, 25, 9, 30, 15, 123456, tzinfo=UTC)
+
+
+def _every_field_set() -> FollowUp:
+    return FollowUp(
+        id=7,
+        lead_id="L-7",
+        installer_id="I-1",
+        status="closed_with_issue",
+        due_at=AT,
+        created_at=AT - timedelta(days=2),
+        created_by_email="ops@ied.example",
+        updated_at=AT + timedelta(hours=1),
+        version=5,
+        started_at=AT - timedelta(days=1),
+        completed_at=AT.astimezone(timezone(timedelta(hours=1))),
+        contact_attempt_count=3,
+        last_contacted_at=AT,
+        last_contacted_by_email="ops@ied.example",
+        last_contact_outcome="reached_customer",
+        reached_customer=True,
+        satisfaction_outcome="unsatisfied",
+        has_issue=True,
+        issue_summary='Leaks "a bit" — \u00e9t\u00e9\n\x01 </script>',
+        issue_resolved=False,
+        referral_opportunity=True,
+        notes="✓ done",
+    )
+
+
+def _fresh() -> FollowUp:
+    return FollowUp(
+        id=8,
+        lead_id="L-8",
+        installer_id=None,
+        status="pending",
+        due_at=AT,
+        created_at=AT,
+        created_by_email="ops@ied.example",
+        updated_at=AT,
+        version=1,
+    )
+
+
+def _as_schema_dumps_it(follow_up: FollowUp) -> bytes:
+    return FollowUpOut.model_validate(follow_up).model_dump_json(by_alias=True).encode()
+
+
+def test_body_is_byte_for_byte_what_the_schema_dumps() -> None:
+    for follow_up in (_every_field_set(), _fresh()):
+        body = http.json_response(http.follow_up_json(follow_up)).body
+        assert body == _as_schema_dumps_it(follow_up)
+
+
+def test_body_names_every_field_of_the_schema_once() -> None:
+    body = http.follow_up_json(_fresh())
+    aliases = [field.alias for field in FollowUpOut.model_fields.values()]
+    assert list(body) == aliases
+    assert len(body) == len(fields(FollowUp))
+
+
+def test_instants_keep_their_offset_as_isoformat_prints_it() -> None:
+    body = json.loads(http.json_response(http.follow_up_json(_every_field_set())).body)
+    assert body["dueAt"] == "2026-11-25T09:30:15.123456+00:00"
+    assert body["completedAt"] == "2026-11-25T10:30:15.123456+01:00"
+    assert body["completedAt"] is not None and body["installerId"] == "I-1"
