@@ -7,8 +7,10 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pydantic import ValidationError
 
 from ied_workflow.web.snapshot import Counted, CountSnapshots
+from tests.support.settings import build_settings
 
 T = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 STALE = T + timedelta(seconds=10)
@@ -63,3 +65,9 @@ def test_each_key_has_its_own_snapshot() -> None:
     utc = snapshots.get(("dashboard", "UTC"), T, lambda: {"n": 2})
     assert (berlin.counts, utc.counts) == ({"n": 1}, {"n": 2})
     assert snapshots.get(("dashboard", "Europe/Berlin"), T, never) is berlin
+
+
+def test_a_negative_window_is_refused() -> None:
+    with pytest.raises(ValidationError, match="dashboard_counts_seconds"):
+        build_settings("sqlite://", dashboard_counts_seconds=-1)
+    assert build_settings("sqlite://", dashboard_counts_seconds=0).dashboard_counts_seconds == 0
