@@ -90,6 +90,10 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     # The dashboard's "in progress with no contact for N days".
     stale_contact_days: float = Field(default=3, gt=0)
+    # The dashboard's counts (API and console) are shared between requests of one process
+    # for this long, then counted again: each count is capped but still 1-2 ms of database
+    # CPU, nine a page. The answer says when they were counted. 0: count on every request.
+    dashboard_counts_seconds: float = Field(default=5, ge=0)
     # A console sign-in lasts this long, then the user signs in again.
     session_hours: float = Field(default=12, gt=0, le=24 * 30)
     # Bodies above this are refused (413) before they are read. The largest valid body,

@@ -15,6 +15,7 @@ from ied_workflow.errors import ValidationError
 from ied_workflow.web import console, metrics, problems
 from ied_workflow.web.middleware import BodyLimit, Timing
 from ied_workflow.web.routers import PREFIX, actions, follow_ups, health, leads, ops
+from ied_workflow.web.snapshot import CountSnapshots
 from ied_workflow.workflow import Workflow
 
 STATUSES_OF_EVERY_CALL = (401, 403, 413, 422, 503)
@@ -39,6 +40,7 @@ def create_app(workflow: Workflow | None = None) -> FastAPI:
     )
     app.state.workflow = wf
     app.state.cursor_key = _cursor_key(wf)
+    app.state.count_snapshots = CountSnapshots(wf.settings.dashboard_counts_seconds)
     app.state.metrics, latency = metrics.registry_for(wf)
     problems.install(app)
     _routes(app)

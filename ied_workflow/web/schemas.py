@@ -185,6 +185,10 @@ class DashboardOut(Out):
         description="The filters that hold more than `countCap` follow-ups; their count "
         "reads `countCap`. Empty when every count is exact."
     )
+    counted_at: Instant = Field(
+        description="When these counts were taken, on the database's clock: a server shares "
+        "them between requests, so counts may be up to IED_DASHBOARD_COUNTS_SECONDS old"
+    )
 
 
 class NotificationOut(Out):

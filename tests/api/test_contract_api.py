@@ -198,6 +198,7 @@ def test_dashboard_filters_due_in_progress_completed_and_issue_bearing(operator:
         "openIssue": 1,
         "countCap": 10_000,
         "capped": [],
+        "countedAt": NOW.isoformat(),
     }
     listed = operator.get(
         "/api/v1/follow-ups", params={"status": ["completed", "closed_with_issue"]}

@@ -42,6 +42,11 @@ def local_time(moment: datetime | None, request: Request) -> str:
     return _aware(moment).astimezone(settings_zone(request)).strftime("%d %b %Y, %H:%M %Z")
 
 
+def local_clock(moment: datetime, request: Request) -> str:
+    """The time of day of an instant in the operations timezone, to the second: '16:00:05'."""
+    return _aware(moment).astimezone(settings_zone(request)).strftime("%H:%M:%S")
+
+
 def settings_zone(request: Request) -> Any:
     return request.app.state.workflow.settings.zone
 
@@ -63,6 +68,7 @@ def render(request: Request, template: str, *, status: int = 200, **context: Any
         links=links,
         labels=labels,
         when=lambda moment: local_time(moment, request),
+        clock=lambda moment: local_clock(moment, request),
         iso=lambda moment: _aware(moment).isoformat() if moment else "",
         **context,
     )

@@ -15,6 +15,7 @@ from ied_workflow.queries import COUNT_CAP, Filter
 from ied_workflow.unit_of_work import UnitOfWork
 from ied_workflow.web.console import session
 from ied_workflow.web.console.pages import PageRoute, render
+from ied_workflow.web.snapshot import Counted, CountSnapshots
 from ied_workflow.workflow import Workflow
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -58,18 +59,22 @@ TILES = [  # (label, dashboard count key, list query, tone)
 def dashboard(request: Request, who: session.Viewer) -> Response:
     """Counts first, then the four lists a morning starts with."""
     wf: Workflow = request.app.state.workflow
-    page = _Reader(wf.settings.zone, wf.settings.stale_contact_days)
-    # One transaction for the whole page: one instant (so its lists and counts agree),
-    # one pool checkout, one BEGIN and COMMIT instead of one per count and list.
-    now, counts, sections = wf.run(page.read)
+    page = _Reader(
+        wf.settings.zone, wf.settings.stale_contact_days, request.app.state.count_snapshots
+    )
+    # One transaction for the whole page: one instant for its lists, one pool checkout,
+    # one BEGIN and COMMIT instead of one per count and list.
+    now, counted, sections = wf.run(page.read)
     tiles = [
-        Tile(label, counts[key], links.listing(**query), tone) for label, key, query, tone in TILES
+        Tile(label, counted.counts[key], links.listing(**query), tone)
+        for label, key, query, tone in TILES
     ]
     return render(
         request,
         "dashboard.html.j2",
         who=who,
         now=now,
+        counted_at=counted.at,
         tiles=tiles,
         sections=sections,
         cap=COUNT_CAP,
@@ -82,11 +87,13 @@ class _Reader:
 
     zone: ZoneInfo
     days: float
+    snapshots: CountSnapshots
 
-    def read(self, uow: UnitOfWork) -> tuple[datetime, dict[str, int], list[Section]]:
+    def read(self, uow: UnitOfWork) -> tuple[datetime, Counted, list[Section]]:
+        """The tiles' counts from the process's snapshot (maybe seconds old); lists live."""
         now = uow.now
-        counts = queries.dashboard_counts(uow.conn, now, self.zone, cap=COUNT_CAP)
-        return now, counts, self._sections(uow.conn, now, counts)
+        counted = self.snapshots.dashboard(uow, self.zone, cap=COUNT_CAP)
+        return now, counted, self._sections(uow.conn, now, counted.counts)
 
     def _sections(self, conn: Connection, now: datetime, counts: dict[str, int]) -> list[Section]:
         due_today, overdue = counts["due_today"], counts["overdue"]
@@ -100,7 +107,7 @@ class _Reader:
                 "Nothing is overdue.",
                 Filter(overdue=True),
                 {"overdue": "true"},
-                total=overdue,  # the tile's count: the same filter at the same instant
+                total=overdue,  # the tile's count: the same filter
             ),
             self._section(
                 conn,
@@ -142,12 +149,13 @@ class _Reader:
         total: int | None = None,
     ) -> Section:
         """Up to SHOWN rows soonest due first (for overdue, that is oldest first), and how
-        many there are in all (counted only when the section is full, and capped)."""
+        many there are in all: the rows when they all fit, else `total` (the tiles' shared
+        count, which may be seconds old: never fewer than the rows shown) or counted, capped."""
         rows = queries.find(conn, where, now, self.zone, limit=SHOWN, after=after)
-        if total is None:
-            total = (
-                len(rows)
-                if len(rows) < SHOWN
-                else queries.count(conn, where, now, self.zone, cap=COUNT_CAP)
-            )
+        if len(rows) < SHOWN:
+            total = len(rows)
+        elif total is None:
+            total = queries.count(conn, where, now, self.zone, cap=COUNT_CAP)
+        else:
+            total = max(total, SHOWN)
         return Section(title, empty, rows, total, links.listing(**query))

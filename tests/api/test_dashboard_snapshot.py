@@ -1,0 +1,75 @@
+"""GET /api/v1/dashboard shares its counts for IED_DASHBOARD_COUNTS_SECONDS and says when
+they were counted (`countedAt`), on the clock every other decision reads."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from ied_workflow.clock import FixedClock
+from ied_workflow.web.app import create_app
+from ied_workflow.workflow import Workflow
+from tests.api.conftest import NOW, Api, delivered
+
+WINDOW = 5  # the setting's default, which these tests' settings keep
+
+
+def read(api: Api) -> tuple[int, str]:
+    body = api.get("/api/v1/dashboard").json()
+    return body["pending"], body["countedAt"]
+
+
+def test_a_change_within_the_window_is_not_yet_counted(operator: Api, clock: FixedClock) -> None:
+    # Given a dashboard read with one pending follow-up
+    delivered(operator, "L-1")
+    assert read(operator) == (1, NOW.isoformat())
+    # When another is opened and the dashboard read again just inside the window
+    delivered(operator, "L-2")
+    clock.advance(timedelta(seconds=WINDOW - 0.001))
+    # Then the shared counts answer, with the instant they were counted at
+    assert read(operator) == (1, NOW.isoformat())
+
+
+def test_past_the_window_the_counts_are_taken_again(operator: Api, clock: FixedClock) -> None:
+    # Given a dashboard read, then a second follow-up
+    delivered(operator, "L-1")
+    read(operator)
+    delivered(operator, "L-2")
+    # When the window has passed
+    clock.advance(timedelta(seconds=WINDOW))
+    # Then the new count shows, counted now
+    assert read(operator) == (2, (NOW + timedelta(seconds=WINDOW)).isoformat())
+
+
+def test_a_clock_that_went_back_counts_again(operator: Api, clock: FixedClock) -> None:
+    # Given a dashboard read at NOW, then a second follow-up
+    delivered(operator, "L-1")
+    read(operator)
+    delivered(operator, "L-2")
+    # When the clock reads a second earlier than the snapshot
+    clock.set(NOW - timedelta(seconds=1))
+    # Then a snapshot from the future is not reused
+    assert read(operator) == (2, (NOW - timedelta(seconds=1)).isoformat())
+
+
+def test_a_window_of_zero_counts_on_every_request(
+    engine: Engine, wf: Workflow, clock: FixedClock, tokens: dict[str, str]
+) -> None:
+    # Given a server configured with IED_DASHBOARD_COUNTS_SECONDS=0
+    settings = wf.settings.model_copy(update={"dashboard_counts_seconds": 0})
+    with TestClient(create_app(Workflow(engine, settings, clock=clock))) as client:
+        operator = Api(client, tokens["operator"])
+        delivered(operator, "L-1")
+        assert read(operator) == (1, NOW.isoformat())
+        # When a follow-up is opened, at the same instant
+        delivered(operator, "L-2")
+        # Then the next read counts it
+        assert read(operator) == (2, NOW.isoformat())
+
+
+def test_the_schema_says_how_old_counts_may_be(viewer: Api) -> None:
+    schema = viewer.get("/api/v1/openapi.json").json()["components"]["schemas"]["DashboardOut"]
+    assert "countedAt" in schema["required"]
+    assert "IED_DASHBOARD_COUNTS_SECONDS" in schema["properties"]["countedAt"]["description"]
