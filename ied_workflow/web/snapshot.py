@@ -31,7 +31,9 @@ class CountSnapshots:
     """One snapshot per key (kind of counts, zone, cap), reused while younger than `seconds`.
 
     Freshness is read on the unit of work's clock, the one every other decision uses.
-    A snapshot from the future (the clock went back) is counted again.
+    On PostgreSQL that is the transaction's start, so a request that began a moment before
+    another thread's recount sees a snapshot slightly in its future and reuses it; one more
+    than the window ahead means the clock went back, and is counted again.
     """
 
     def __init__(self, seconds: float) -> None:
@@ -74,7 +76,7 @@ class CountSnapshots:
             lock.release()
 
     def _fresh(self, held: Counted, now: datetime) -> bool:
-        return timedelta(0) <= now - held.at < self.window
+        return abs(now - held.at) < self.window
 
     def _lock(self, key: Hashable) -> threading.Lock:
         with self._guard:

@@ -48,10 +48,21 @@ def test_a_clock_that_went_back_counts_again(operator: Api, clock: FixedClock) -
     delivered(operator, "L-1")
     read(operator)
     delivered(operator, "L-2")
-    # When the clock reads a second earlier than the snapshot
-    clock.set(NOW - timedelta(seconds=1))
+    # When the clock reads a minute earlier than the snapshot (more than the window)
+    clock.set(NOW - timedelta(minutes=1))
     # Then a snapshot from the future is not reused
-    assert read(operator) == (2, (NOW - timedelta(seconds=1)).isoformat())
+    assert read(operator) == (2, (NOW - timedelta(minutes=1)).isoformat())
+
+
+def test_a_snapshot_a_moment_ahead_is_reused(operator: Api, clock: FixedClock) -> None:
+    # Given a dashboard read at NOW, then a second follow-up
+    delivered(operator, "L-1")
+    read(operator)
+    delivered(operator, "L-2")
+    # When a request's transaction began a second before the snapshot was counted
+    clock.set(NOW - timedelta(seconds=1))
+    # Then it answers the snapshot rather than counting again
+    assert read(operator) == (1, NOW.isoformat())
 
 
 def test_a_window_of_zero_counts_on_every_request(
