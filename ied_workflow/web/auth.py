@@ -41,24 +41,6 @@ def _token(credentials: HTTPAuthorizationCredentials | None) -> str:
     return credentials.credentials
 
 
-def caller(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Principal:
-    """The authenticated user, or 401."""
-    found: Workflow = request.app.state.workflow
-    return found.authenticate(_token(credentials))
-
-
-def role(needed: Role) -> Callable[[Principal], Awaitable[Principal]]:
-    """A dependency that lets through callers whose role includes `needed`, else 403."""
-
-    async def check(who: Annotated[Principal, Depends(caller)]) -> Principal:  # no I/O
-        return who.allowed(needed)
-
-    return check
-
-
 @dataclass(frozen=True, slots=True)
 class Acting:
     """A request's bearer token and the role its route needs, checked when the route acts."""
@@ -71,8 +53,8 @@ class Acting:
         """Check the caller (401, 403) and run `action` in one thread-pool call and one
         unit of work: the token is read in the use case's own transaction.
 
-        A route that called a sync `caller` dependency and then ran its sync body paid
-        two thread handoffs and two transactions per request.
+        Checking in a sync dependency, then running a sync route body, cost two thread
+        handoffs and two transactions per request.
         """
         wf = self.workflow
         return await run_in_threadpool(
@@ -92,9 +74,7 @@ def acting(needed: Role) -> Callable[..., Awaitable[Acting]]:
     return bound
 
 
-Viewer = Annotated[Principal, Depends(role(Role.VIEWER))]
-Operator = Annotated[Principal, Depends(role(Role.OPERATOR))]
-Admin = Annotated[Principal, Depends(role(Role.ADMIN))]
 WorkflowDep = Annotated[Workflow, Depends(workflow)]
 AsViewer = Annotated[Acting, Depends(acting(Role.VIEWER))]
 AsOperator = Annotated[Acting, Depends(acting(Role.OPERATOR))]
+AsAdmin = Annotated[Acting, Depends(acting(Role.ADMIN))]
