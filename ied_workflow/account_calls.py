@@ -51,9 +51,7 @@ class AccountCalls(Facade):
     def acting(self, token: str, needed: Role, action: Callable[[accounts.Principal], R]) -> R:
         """Check a bearer token and its role, then run `action` in the same unit of work.
 
-        The `Workflow` calls `action` makes join that transaction (`Database.run_joined`):
+        The `Workflow` calls `action` makes join that transaction (`Facade.together`):
         the token is still read on every request, and a refused caller changes nothing.
         """
-        return self.db.run_joined(
-            lambda uow: action(accounts.authenticate(uow, token).allowed(needed))
-        )
+        return self.together(lambda uow: action(accounts.authenticate(uow, token).allowed(needed)))
