@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from ied_workflow import accounts
+from ied_workflow.domain import Role
 from ied_workflow.facade import Facade
+
+R = TypeVar("R")
 
 
 class AccountCalls(Facade):
@@ -41,3 +47,11 @@ class AccountCalls(Facade):
     def authenticate(self, token: str) -> accounts.Principal:
         """The user a bearer token speaks for; raises Unauthenticated otherwise."""
         return self.run(lambda uow: accounts.authenticate(uow, token))
+
+    def acting(self, token: str, needed: Role, action: Callable[[accounts.Principal], R]) -> R:
+        """Check a bearer token and its role, then run `action` in the same unit of work.
+
+        The `Workflow` calls `action` makes join that transaction (`Facade.together`):
+        the token is still read on every request, and a refused caller changes nothing.
+        """
+        return self.together(lambda uow: action(accounts.authenticate(uow, token).allowed(needed)))

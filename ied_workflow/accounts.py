@@ -27,6 +27,7 @@ from ied_workflow.errors import (
     AccountDisabled,
     DuplicateUser,
     NotFound,
+    PermissionDenied,
     Unauthenticated,
     ValidationError,
 )
@@ -90,6 +91,12 @@ class Principal:
     def may(self, needed: Role) -> bool:
         """Whether this caller's role includes `needed`'s rights."""
         return RANK[self.role] >= RANK[needed]
+
+    def allowed(self, needed: Role) -> Principal:
+        """This caller, if its role includes `needed`'s rights; else PermissionDenied (403)."""
+        if not self.may(needed):
+            raise PermissionDenied(f"role {self.role} may not do this; it needs {needed}")
+        return self
 
 
 @lru_cache(maxsize=1)

@@ -48,6 +48,11 @@ class Facade:
         """Run `work` as one unit of work (for use cases composed by the caller)."""
         return self.db.run(work, now=now)
 
+    def together(self, work: Callable[[UnitOfWork], R]) -> R:
+        """Run `work` as one unit of work that the calls it makes (`self.get`, ...) join:
+        a page or a request reads in one transaction, at one instant."""
+        return self.db.run_joined(work)
+
     def now(self) -> datetime:
         """The clock's current instant (the database's, unless a clock was given)."""
         return self.run(lambda uow: uow.now)

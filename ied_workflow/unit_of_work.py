@@ -10,6 +10,7 @@ happen, and nothing is committed inside a callback.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -88,14 +89,36 @@ class Database:
         self.engine = engine
         self.clock: Clock = clock or DatabaseClock()
         self.dispatch_soon = dispatch_soon or _nothing
+        self._joined = threading.local()  # the unit `run_joined` holds open on this thread
+
+    def run_joined(self, work: Callable[[UnitOfWork], R]) -> R:
+        """Run `work` as one unit of work that the `run` calls it makes join.
+
+        An HTTP request checks its caller and then calls a use case: in one transaction
+        that is one pool checkout and one BEGIN/COMMIT instead of two. A lost race retries
+        the whole of `work`, the check included.
+        """
+
+        def joined(uow: UnitOfWork) -> R:
+            self._joined.uow = uow
+            try:
+                return work(uow)
+            finally:
+                self._joined.uow = None
+
+        return self.run(joined)
 
     def run(self, work: Callable[[UnitOfWork], R], *, now: datetime | None = None) -> R:
         """Run `work` in one transaction, retrying lost races; then the after-commit actions.
 
-        `now` fixes the clock for this call. A connection lost before COMMIT rolled
-        everything back, so the work runs again on a fresh connection (this replaces a
-        ping per checkout); one lost during COMMIT may have committed, so it is raised.
+        `now` fixes the clock for this call (and keeps it out of a joined unit). A
+        connection lost before COMMIT rolled everything back, so the work runs again on a
+        fresh connection (this replaces a ping per checkout); one lost during COMMIT may
+        have committed, so it is raised.
         """
+        joined: UnitOfWork | None = getattr(self._joined, "uow", None)
+        if joined is not None and now is None:
+            return work(joined)  # inside `run_joined`: its transaction, its retries
         clock = self.clock if now is None else FixedClock(now)
         for attempt in range(1, ATTEMPTS + 1):
             committing = False

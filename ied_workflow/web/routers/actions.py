@@ -12,7 +12,7 @@ from fastapi import APIRouter, Body, Header, Response
 
 from ied_workflow.domain import Outcome
 from ied_workflow.web import http
-from ied_workflow.web.auth import Operator, WorkflowDep
+from ied_workflow.web.auth import AsOperator
 from ied_workflow.web.routers import PREFIX
 from ied_workflow.web.routers.follow_ups import FollowUpId
 from ied_workflow.web.schemas import (
@@ -32,44 +32,46 @@ IfMatch = Annotated[
 
 
 @router.post("/start", response_model=FollowUpOut)
-def start(
+async def start(
     follow_up_id: FollowUpId,
-    wf: WorkflowDep,
-    who: Operator,
+    act: AsOperator,
     if_match: IfMatch = None,
     body: Annotated[NoBody | None, Body()] = None,
 ) -> Response:
     """Staff begin working it: pending to in_progress."""
     version = http.expected_version(if_match)
-    follow_up = wf.start(follow_up_id, by=who.email, expected_version=version)
+    follow_up = await act(
+        lambda wf, who: wf.start(follow_up_id, by=who.email, expected_version=version)
+    )
     return http.answer(follow_up)
 
 
 @router.post("/contact-attempts", response_model=FollowUpOut)
-def log_contact(
+async def log_contact(
     follow_up_id: FollowUpId,
     body: ContactAttemptIn,
-    wf: WorkflowDep,
-    who: Operator,
+    act: AsOperator,
     if_match: IfMatch = None,
 ) -> Response:
     """Log one attempt to reach the customer (it starts a pending follow-up)."""
-    follow_up = wf.log_contact(
-        follow_up_id,
-        by=who.email,
-        outcome=body.outcome,
-        note=body.note,
-        expected_version=http.expected_version(if_match),
+    version = http.expected_version(if_match)
+    follow_up = await act(
+        lambda wf, who: wf.log_contact(
+            follow_up_id,
+            by=who.email,
+            outcome=body.outcome,
+            note=body.note,
+            expected_version=version,
+        )
     )
     return http.answer(follow_up)
 
 
 @router.post("/outcome", response_model=FollowUpOut)
-def record_outcome(
+async def record_outcome(
     follow_up_id: FollowUpId,
     body: OutcomeIn,
-    wf: WorkflowDep,
-    who: Operator,
+    act: AsOperator,
     if_match: IfMatch = None,
 ) -> Response:
     """Close it: completed, or closed_with_issue while an issue stays open."""
@@ -82,52 +84,61 @@ def record_outcome(
         notes=body.notes,
     )
     version = http.expected_version(if_match)
-    follow_up = wf.record_outcome(
-        follow_up_id, by=who.email, outcome=outcome, expected_version=version
+    follow_up = await act(
+        lambda wf, who: wf.record_outcome(
+            follow_up_id, by=who.email, outcome=outcome, expected_version=version
+        )
     )
     return http.answer(follow_up)
 
 
 @router.post("/resolve-issue", response_model=FollowUpOut)
-def resolve_issue(
+async def resolve_issue(
     follow_up_id: FollowUpId,
-    wf: WorkflowDep,
-    who: Operator,
+    act: AsOperator,
     if_match: IfMatch = None,
     body: Annotated[ResolveIssueIn | None, Body()] = None,
 ) -> Response:
     """Mark the open issue handled; the follow-up stays closed_with_issue."""
     note = body.note if body else None
     version = http.expected_version(if_match)
-    follow_up = wf.resolve_issue(follow_up_id, by=who.email, note=note, expected_version=version)
+    follow_up = await act(
+        lambda wf, who: wf.resolve_issue(
+            follow_up_id, by=who.email, note=note, expected_version=version
+        )
+    )
     return http.answer(follow_up)
 
 
 @router.post("/reschedule", response_model=FollowUpOut)
-def reschedule(
+async def reschedule(
     follow_up_id: FollowUpId,
     body: RescheduleIn,
-    wf: WorkflowDep,
-    who: Operator,
+    act: AsOperator,
     if_match: IfMatch = None,
 ) -> Response:
     """Move the due date of an open follow-up."""
     version = http.expected_version(if_match)
-    follow_up = wf.reschedule(
-        follow_up_id, due_at=body.due_at, by=who.email, expected_version=version
+    follow_up = await act(
+        lambda wf, who: wf.reschedule(
+            follow_up_id, due_at=body.due_at, by=who.email, expected_version=version
+        )
     )
     return http.answer(follow_up)
 
 
 @router.post("/notes", response_model=FollowUpOut)
-def add_note(
+async def add_note(
     follow_up_id: FollowUpId,
     body: NoteIn,
-    wf: WorkflowDep,
-    who: Operator,
+    act: AsOperator,
     if_match: IfMatch = None,
 ) -> Response:
     """Append a note, in any status."""
     version = http.expected_version(if_match)
-    follow_up = wf.add_note(follow_up_id, text=body.note, by=who.email, expected_version=version)
+    follow_up = await act(
+        lambda wf, who: wf.add_note(
+            follow_up_id, text=body.note, by=who.email, expected_version=version
+        )
+    )
     return http.answer(follow_up)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Request, Response, status
 from ied_workflow.domain import FollowUp, Status
 from ied_workflow.queries import Filter
 from ied_workflow.web import http
-from ied_workflow.web.auth import Operator, Viewer, WorkflowDep
+from ied_workflow.web.auth import AsOperator, AsViewer
 from ied_workflow.web.routers import PREFIX
 from ied_workflow.web.schemas import (
     ID_PATTERN,
@@ -25,9 +25,11 @@ MAX_PAGE = 500
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=FollowUpOut)
-def create(body: CreateFollowUp, request: Request, wf: WorkflowDep, who: Operator) -> Response:
+async def create(body: CreateFollowUp, request: Request, act: AsOperator) -> Response:
     """Open the one follow-up of a delivered lead; a second one is 409 naming the first."""
-    follow_up = wf.create(body.lead_id, by=who.email, due_at=body.due_at, notes=body.notes)
+    follow_up = await act(
+        lambda wf, who: wf.create(body.lead_id, by=who.email, due_at=body.due_at, notes=body.notes)
+    )
     location = {"Location": _location(request, follow_up.id)}
     return http.answer(follow_up, status.HTTP_201_CREATED, location)
 
@@ -40,10 +42,9 @@ def _location(request: Request, follow_up_id: int) -> str:
 
 
 @router.get("", response_model=FollowUpPage)
-def find(
+async def find(
     request: Request,
-    wf: WorkflowDep,
-    who: Viewer,
+    act: AsViewer,
     statuses: Annotated[list[Status], Query(alias="status")] = [],  # noqa: B006
     due_today: Annotated[bool, Query(alias="dueToday")] = False,
     overdue: bool = False,
@@ -66,7 +67,8 @@ def find(
     )
     key = request.app.state.cursor_key
     after = None if cursor is None else http.keyset(cursor, key)
-    rows = wf.find(where, limit=limit + 1, after=after)  # one more tells if a page follows
+    # One more than the page tells whether a page follows.
+    rows = await act(lambda wf, who: wf.find(where, limit=limit + 1, after=after))
     items = [http.follow_up_json(row) for row in rows[:limit]]
     return http.json_response({"items": items, "nextCursor": _next(rows, limit, key)})
 
@@ -79,13 +81,13 @@ def _next(rows: list[FollowUp], limit: int, key: bytes) -> str | None:
 
 
 @router.get("/{id}", response_model=FollowUpOut)
-def get(follow_up_id: FollowUpId, wf: WorkflowDep, who: Viewer) -> Response:
+async def get(follow_up_id: FollowUpId, act: AsViewer) -> Response:
     """One follow-up; its ETag is the version an action's If-Match names."""
-    return http.answer(wf.get(follow_up_id))
+    return http.answer(await act(lambda wf, who: wf.get(follow_up_id)))
 
 
 @router.get("/{id}/history", response_model=HistoryOut)
-def history(follow_up_id: FollowUpId, wf: WorkflowDep, who: Viewer) -> HistoryOut:
+async def history(follow_up_id: FollowUpId, act: AsViewer) -> HistoryOut:
     """The audit events and the contact attempts, oldest first."""
-    events, attempts = wf.history(follow_up_id)
+    events, attempts = await act(lambda wf, who: wf.history(follow_up_id))
     return HistoryOut.model_validate({"events": events, "attempts": attempts})

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from ied_workflow.web.auth import Operator, Viewer, WorkflowDep
+from ied_workflow.web.auth import AsOperator, AsViewer
 from ied_workflow.web.routers import PREFIX
 from ied_workflow.web.schemas import ID_PATTERN, LeadIn, LeadOut
 
@@ -15,13 +15,15 @@ LeadId = Annotated[str, Path(alias="leadId", pattern=ID_PATTERN, max_length=64)]
 
 
 @router.put("/{leadId}", response_model=LeadOut)
-def upsert_lead(lead_id: LeadId, body: LeadIn, wf: WorkflowDep, who: Operator) -> LeadOut:
+async def upsert_lead(lead_id: LeadId, body: LeadIn, act: AsOperator) -> LeadOut:
     """Create or update the mirror of a lead (status and installer)."""
-    lead = wf.upsert_lead(lead_id, status=body.status, installer_id=body.installer_id)
+    lead = await act(
+        lambda wf, who: wf.upsert_lead(lead_id, status=body.status, installer_id=body.installer_id)
+    )
     return LeadOut.model_validate(lead)
 
 
 @router.get("/{leadId}", response_model=LeadOut)
-def get_lead(lead_id: LeadId, wf: WorkflowDep, who: Viewer) -> LeadOut:
+async def get_lead(lead_id: LeadId, act: AsViewer) -> LeadOut:
     """One lead as last mirrored."""
-    return LeadOut.model_validate(wf.lead(lead_id))
+    return LeadOut.model_validate(await act(lambda wf, who: wf.lead(lead_id)))

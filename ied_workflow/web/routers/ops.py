@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query, Request, Response, status
 from pydantic.alias_generators import to_camel
 
 from ied_workflow.queries import COUNT_CAP
-from ied_workflow.web.auth import Admin, Viewer, WorkflowDep
+from ied_workflow.web.auth import AsAdmin, AsViewer
 from ied_workflow.web.routers import PREFIX
 from ied_workflow.web.schemas import DashboardOut, NotificationOut, NotificationPage
 from ied_workflow.web.snapshot import CountSnapshots
@@ -18,13 +18,13 @@ DeliveryStatus = Literal["pending", "sent", "failed"]
 
 
 @router.get("/dashboard", response_model=DashboardOut)
-def dashboard(request: Request, wf: WorkflowDep, who: Viewer) -> DashboardOut:
+async def dashboard(request: Request, act: AsViewer) -> DashboardOut:
     """How many follow-ups each dashboard filter holds, each count stopping past COUNT_CAP
     as the console's do (an exact count of 700,000 completed ones took seconds), from the
     process's snapshot of the counts (`web/snapshot.py`), which says when it was taken."""
     snapshots: CountSnapshots = request.app.state.count_snapshots
-    zone, cap = wf.settings.zone, COUNT_CAP
-    counted = wf.run(lambda uow: snapshots.dashboard(uow, zone, cap=cap))
+    zone, cap = request.app.state.workflow.settings.zone, COUNT_CAP
+    counted = await act(lambda wf, who: wf.run(lambda uow: snapshots.dashboard(uow, zone, cap=cap)))
     capped = [to_camel(name) for name, count in counted.counts.items() if count > cap]
     exact = {name: min(count, cap) for name, count in counted.counts.items()}
     return DashboardOut.model_validate(
@@ -33,23 +33,22 @@ def dashboard(request: Request, wf: WorkflowDep, who: Viewer) -> DashboardOut:
 
 
 @router.get("/notifications", response_model=NotificationPage)
-def notifications(
-    wf: WorkflowDep,
-    who: Admin,
+async def notifications(
+    act: AsAdmin,
     delivery_status: Annotated[DeliveryStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> NotificationPage:
     """Alert deliveries per channel, newest first (`status=failed`: what needs a retry)."""
-    rows = wf.notifications(delivery_status, limit=limit)
+    rows = await act(lambda wf, who: wf.notifications(delivery_status, limit=limit))
     return NotificationPage(items=[NotificationOut.model_validate(row) for row in rows])
 
 
 @router.post(
     "/notifications/{id}/retry", status_code=status.HTTP_204_NO_CONTENT, response_class=Response
 )
-def retry(
-    delivery_id: Annotated[int, Path(alias="id", ge=1, le=2**63 - 1)], wf: WorkflowDep, who: Admin
+async def retry(
+    delivery_id: Annotated[int, Path(alias="id", ge=1, le=2**63 - 1)], act: AsAdmin
 ) -> Response:
     """Put a failed delivery back in line for an immediate attempt."""
-    wf.retry_notification(delivery_id)
+    await act(lambda wf, who: wf.retry_notification(delivery_id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -11,6 +11,7 @@ from ied_workflow import links, validation
 from ied_workflow.accounts import Principal
 from ied_workflow.domain import FollowUp, Role, Status
 from ied_workflow.queries import COUNT_CAP, Filter
+from ied_workflow.unit_of_work import UnitOfWork
 from ied_workflow.web import http
 from ied_workflow.web.console import forms, session, views
 from ied_workflow.web.console.pages import PageRoute, local_time, render
@@ -60,9 +61,14 @@ def listing(
     }
     wf: Workflow = request.app.state.workflow
     key = request.app.state.cursor_key
-    now = wf.now()
     after = None if cursor is None else http.keyset(cursor, key)
-    rows = wf.find(where, now, limit=PAGE + 1, after=after)  # one more tells if a page follows
+
+    def read(uow: UnitOfWork) -> tuple[datetime, list[FollowUp], int]:
+        """One transaction for the page; one more row than shown tells if a page follows."""
+        rows = wf.find(where, limit=PAGE + 1, after=after)  # at uow.now, the page's instant
+        return uow.now, rows, wf.count(where, cap=COUNT_CAP)
+
+    now, rows, total = wf.together(read)
     following = None
     if len(rows) > PAGE:
         last = rows[PAGE - 1]
@@ -75,7 +81,7 @@ def listing(
         rows=rows[:PAGE],
         query=query,
         statuses=list(Status),
-        total=wf.count(where, now, cap=COUNT_CAP),
+        total=total,
         cap=COUNT_CAP,
         following=following,
         first=links.listing(**query) if cursor else None,
@@ -103,8 +109,9 @@ def detail_page(
 ) -> Response:
     """The detail page as it stands now; actions render it again with their refusal."""
     wf: Workflow = request.app.state.workflow
-    follow_up = wf.get(follow_up_id)
-    events, attempts = wf.history(follow_up_id)
+    now, follow_up, (events, attempts) = wf.together(
+        lambda uow: (uow.now, wf.get(follow_up_id), wf.history(follow_up_id))
+    )
     zone = wf.settings.zone
 
     def when(moment: datetime) -> str:
@@ -116,7 +123,7 @@ def detail_page(
         status=status,
         who=who,
         fu=follow_up,
-        now=wf.now(),
+        now=now,
         events=events,
         attempts=attempts,
         error=error,
