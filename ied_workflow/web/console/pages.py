@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Coroutine
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Request, Response
@@ -20,6 +19,8 @@ from ied_workflow import labels, links
 from ied_workflow.accounts import Principal
 from ied_workflow.domain import Role
 from ied_workflow.web.console import session
+from ied_workflow.web.console.rows import table_rows
+from ied_workflow.web.console.times import formatter
 
 log = logging.getLogger(__name__)
 ENV = Environment(
@@ -31,29 +32,10 @@ ENV = Environment(
 )
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def local_time(moment: datetime | None, request: Request) -> str:
-    """An instant in the operations timezone, the zone named: '25 Nov 2026, 16:00 CET'."""
-    if moment is None:
-        return ""
-    return _aware(moment).astimezone(settings_zone(request)).strftime("%d %b %Y, %H:%M %Z")
-
-
-def local_clock(moment: datetime, request: Request) -> str:
-    """The time of day of an instant in the operations timezone, to the second: '16:00:05'."""
-    return _aware(moment).astimezone(settings_zone(request)).strftime("%H:%M:%S")
-
-
-def settings_zone(request: Request) -> Any:
-    return request.app.state.workflow.settings.zone
-
-
 def render(request: Request, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
     """A page with what every page shows: who is signed in, the CSRF token, the zone."""
     wf = request.app.state.workflow
+    fmt = formatter(wf.settings.zone)
     who: Principal | None = context.pop("who", None)
     context.setdefault("error", "")
     context.setdefault("nav", "")
@@ -67,9 +49,10 @@ def render(request: Request, template: str, *, status: int = 200, **context: Any
         zone_name=wf.settings.ops_timezone,
         links=links,
         labels=labels,
-        when=lambda moment: local_time(moment, request),
-        clock=lambda moment: local_clock(moment, request),
-        iso=lambda moment: _aware(moment).isoformat() if moment else "",
+        when=fmt.when,
+        clock=fmt.clock,
+        iso=fmt.iso,
+        table=lambda rows, now: table_rows(rows, now, fmt),
         **context,
     )
     return HTMLResponse(page, status_code=status, headers={"Cache-Control": "no-store"})

@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, TypeVar
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import Depends, Form, Request
@@ -19,6 +21,10 @@ from ied_workflow import links
 from ied_workflow.accounts import Principal
 from ied_workflow.domain import Role
 from ied_workflow.errors import PermissionDenied, Unauthenticated
+from ied_workflow.unit_of_work import UnitOfWork
+from ied_workflow.workflow import Workflow
+
+R = TypeVar("R")
 
 USER, CSRF, FLASH = "uid", "csrf", "flash"
 COOKIE = "ied_console"
@@ -112,31 +118,58 @@ def local_path(target: str | None) -> str:
     return target
 
 
-def signed_in(request: Request) -> Principal:
-    """The signed-in user, or a redirect to /login that remembers where they were going."""
+@dataclass(frozen=True, slots=True)
+class Visit:
+    """A signed-in session's request and the role its page needs, checked when it reads.
+
+    The user row is read in the page's own unit of work (`together`), on every request:
+    a disabled user is out at once. A sync dependency reading it cost a second thread
+    handoff and a second transaction per page.
+    """
+
+    request: Request
+    user_id: int
+    needed: Role
+
+    def together(self, work: Callable[[Principal, UnitOfWork], R]) -> R:
+        """Read the user, check the role (403), then run `work` in the same unit of work:
+        the `Workflow` calls it makes join that transaction. A session whose user is gone
+        or disabled is ended and redirected to /login."""
+        wf: Workflow = self.request.app.state.workflow
+        return wf.together(lambda uow: work(self._who(wf), uow))
+
+    def _who(self, wf: Workflow) -> Principal:
+        try:
+            who = wf.session_user(self.user_id)
+        except Unauthenticated:
+            end(self.request)
+            raise SignInNeeded(heading_to(self.request)) from None
+        self.request.state.who = who  # for an error page
+        return _allowed(who, self.needed)
+
+
+def _visit(request: Request, needed: Role) -> Visit:
+    """The session's user id (no I/O), or a redirect to /login that remembers the page."""
     user_id = request.session.get(USER)
     if not isinstance(user_id, int):
         raise SignInNeeded(heading_to(request))
-    try:
-        who = request.app.state.workflow.session_user(user_id)
-    except Unauthenticated:
-        end(request)
-        raise SignInNeeded(heading_to(request)) from None
-    request.state.who = who
-    assert isinstance(who, Principal)
-    return who
+    return Visit(request, user_id, needed)
 
 
-def role(needed: Role, *, form: bool) -> object:
-    """A dependency: the signed-in user if their role includes `needed`; a form's CSRF
-    token is checked first, so a forged POST is refused before anything else is read."""
+def role(needed: Role, *, form: bool) -> Callable[..., Awaitable[Visit]]:
+    """A dependency: a `Visit` for `needed`; a form's CSRF token is checked first, so a
+    forged POST is refused before anything else is read.
 
-    def page(request: Request) -> Principal:
-        return _allowed(signed_in(request), needed)
+    `async` because it does no I/O: FastAPI runs a plain `def` dependency in its thread
+    pool, a handoff per request for nothing.
+    """
 
-    def posted(request: Request, csrf_token: Annotated[str, Form()] = "") -> Principal:
+    async def page(request: Request) -> Visit:
+        return _visit(request, needed)
+
+    async def posted(request: Request, csrf_token: Annotated[str, Form()] = "") -> Visit:
         check_csrf(request, csrf_token)
-        return _allowed(signed_in(request), needed)
+        return _visit(request, needed)
 
     return posted if form else page
 
@@ -147,8 +180,8 @@ def _allowed(who: Principal, needed: Role) -> Principal:
     return who
 
 
-Viewer = Annotated[Principal, Depends(role(Role.VIEWER, form=False))]
-Admin = Annotated[Principal, Depends(role(Role.ADMIN, form=False))]
-SignedInForm = Annotated[Principal, Depends(role(Role.VIEWER, form=True))]
-OperatorForm = Annotated[Principal, Depends(role(Role.OPERATOR, form=True))]
-AdminForm = Annotated[Principal, Depends(role(Role.ADMIN, form=True))]
+Viewer = Annotated[Visit, Depends(role(Role.VIEWER, form=False))]
+Admin = Annotated[Visit, Depends(role(Role.ADMIN, form=False))]
+SignedInForm = Annotated[Visit, Depends(role(Role.VIEWER, form=True))]
+OperatorForm = Annotated[Visit, Depends(role(Role.OPERATOR, form=True))]
+AdminForm = Annotated[Visit, Depends(role(Role.ADMIN, form=True))]

@@ -34,39 +34,41 @@ ACTION = links.FOLLOW_UPS + "/{id}/"
 def _act(
     request: Request,
     follow_up_id: int,
-    who: Principal,
+    visit: session.Visit,
     done: str,
-    change: Callable[[Workflow], FollowUp],
+    change: Callable[[Workflow, Principal], FollowUp],
 ) -> Response:
-    """Run one change; on success go back to the page (POST-redirect-GET) with `done`."""
+    """Run one change as the signed-in user, read in the change's own transaction; on
+    success go back to the page (POST-redirect-GET) with `done`."""
+    wf: Workflow = request.app.state.workflow
     try:
-        change(request.app.state.workflow)
+        visit.together(lambda who, uow: change(wf, who))
     except VersionMismatch as mismatch:
         message = (
             f"Someone else changed this follow-up first (it is now at version "
             f"{mismatch.current_version}). Nothing of yours was saved: check the page as it "
             "is now and try again."
         )
-        return detail_page(request, follow_up_id, who, error=message, status=409)
+        return detail_page(request, follow_up_id, visit, error=message, status=409)
     except (RuleViolation, ValidationError) as refused:
         status = 422 if isinstance(refused, ValidationError) else 409
         message = "Refused: " + sentence(str(refused))
-        return detail_page(request, follow_up_id, who, error=message, status=status)
+        return detail_page(request, follow_up_id, visit, error=message, status=status)
     session.flash(request, done)
     return RedirectResponse(links.follow_up(follow_up_id), status_code=303)
 
 
 @router.post(ACTION + forms.FORMS["start"].slug)
 def start(
-    request: Request, follow_up_id: FollowUpId, who: session.OperatorForm, version: Version = None
+    request: Request, follow_up_id: FollowUpId, visit: session.OperatorForm, version: Version = None
 ) -> Response:
     """Staff begin working it: pending to in progress."""
     return _act(
         request,
         follow_up_id,
-        who,
+        visit,
         "Started.",
-        lambda wf: wf.start(follow_up_id, by=who.email, expected_version=version),
+        lambda wf, who: wf.start(follow_up_id, by=who.email, expected_version=version),
     )
 
 
@@ -74,7 +76,7 @@ def start(
 def log_contact(
     request: Request,
     follow_up_id: FollowUpId,
-    who: session.OperatorForm,
+    visit: session.OperatorForm,
     version: Version = None,
     outcome: Choice = "",
     note: Text = "",
@@ -83,9 +85,9 @@ def log_contact(
     return _act(
         request,
         follow_up_id,
-        who,
+        visit,
         "Contact logged.",
-        lambda wf: wf.log_contact(
+        lambda wf, who: wf.log_contact(
             follow_up_id, by=who.email, outcome=outcome, note=note or None, expected_version=version
         ),
     )
@@ -95,7 +97,7 @@ def log_contact(
 def record_outcome(
     request: Request,
     follow_up_id: FollowUpId,
-    who: session.OperatorForm,
+    visit: session.OperatorForm,
     version: Version = None,
     has_issue: Choice = "",
     satisfaction: Choice = "",
@@ -119,9 +121,9 @@ def record_outcome(
     return _act(
         request,
         follow_up_id,
-        who,
+        visit,
         "Outcome recorded.",
-        lambda wf: wf.record_outcome(
+        lambda wf, who: wf.record_outcome(
             follow_up_id, by=who.email, outcome=outcome, expected_version=version
         ),
     )
@@ -131,7 +133,7 @@ def record_outcome(
 def resolve_issue(
     request: Request,
     follow_up_id: FollowUpId,
-    who: session.OperatorForm,
+    visit: session.OperatorForm,
     version: Version = None,
     note: Text = "",
 ) -> Response:
@@ -139,9 +141,9 @@ def resolve_issue(
     return _act(
         request,
         follow_up_id,
-        who,
+        visit,
         "Issue marked resolved.",
-        lambda wf: wf.resolve_issue(
+        lambda wf, who: wf.resolve_issue(
             follow_up_id, by=who.email, note=note or None, expected_version=version
         ),
     )
@@ -151,24 +153,24 @@ def resolve_issue(
 def reschedule(
     request: Request,
     follow_up_id: FollowUpId,
-    who: session.OperatorForm,
+    visit: session.OperatorForm,
     version: Version = None,
     due_at: Choice = "",
 ) -> Response:
     """Move the due date of an open follow-up (entered in the operations timezone)."""
 
-    def change(wf: Workflow) -> FollowUp:
+    def change(wf: Workflow, who: Principal) -> FollowUp:
         when = forms.local_datetime(due_at, wf.settings.zone)
         return wf.reschedule(follow_up_id, due_at=when, by=who.email, expected_version=version)
 
-    return _act(request, follow_up_id, who, "Rescheduled.", change)
+    return _act(request, follow_up_id, visit, "Rescheduled.", change)
 
 
 @router.post(ACTION + forms.FORMS["add_note"].slug)
 def add_note(
     request: Request,
     follow_up_id: FollowUpId,
-    who: session.OperatorForm,
+    visit: session.OperatorForm,
     version: Version = None,
     note: Text = "",
 ) -> Response:
@@ -176,7 +178,9 @@ def add_note(
     return _act(
         request,
         follow_up_id,
-        who,
+        visit,
         "Note added.",
-        lambda wf: wf.add_note(follow_up_id, text=note, by=who.email, expected_version=version),
+        lambda wf, who: wf.add_note(
+            follow_up_id, text=note, by=who.email, expected_version=version
+        ),
     )

@@ -60,8 +60,9 @@ def _again(request: Request, error: str, email: str, heading: str, status: int) 
 
 
 @router.post(links.LOGOUT)
-def logout(request: Request, who: session.SignedInForm) -> Response:
+def logout(request: Request, visit: session.SignedInForm) -> Response:
     """Forget the session; the next page asks to sign in again."""
+    visit.together(lambda who, uow: who)  # a session already ended goes to /login
     session.end(request)
     session.flash(request, "You are signed out.")
     return RedirectResponse(links.LOGIN, status_code=303)

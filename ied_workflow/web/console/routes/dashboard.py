@@ -56,7 +56,7 @@ TILES = [  # (label, dashboard count key, list query, tone)
 
 
 @router.get(links.DASHBOARD)
-def dashboard(request: Request, who: session.Viewer) -> Response:
+def dashboard(request: Request, visit: session.Viewer) -> Response:
     """Counts first, then the four lists a morning starts with."""
     wf: Workflow = request.app.state.workflow
     page = _Reader(
@@ -64,7 +64,8 @@ def dashboard(request: Request, who: session.Viewer) -> Response:
     )
     # One transaction for the whole page: one instant for its lists, one pool checkout,
     # one BEGIN and COMMIT instead of one per count and list.
-    now, counted, sections = wf.run(page.read)
+    # The session's user is read in it too.
+    who, (now, counted, sections) = visit.together(lambda who, uow: (who, page.read(uow)))
     tiles = [
         Tile(label, counted.counts[key], links.listing(**query), tone)
         for label, key, query, tone in TILES

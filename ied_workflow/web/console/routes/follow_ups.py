@@ -14,7 +14,8 @@ from ied_workflow.queries import COUNT_CAP, Filter
 from ied_workflow.unit_of_work import UnitOfWork
 from ied_workflow.web import http
 from ied_workflow.web.console import forms, session, views
-from ied_workflow.web.console.pages import PageRoute, local_time, render
+from ied_workflow.web.console.pages import PageRoute, render
+from ied_workflow.web.console.times import formatter
 from ied_workflow.workflow import Workflow
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -25,7 +26,7 @@ FollowUpId = Annotated[int, Path(alias="id", ge=1, le=2**63 - 1)]
 @router.get(links.FOLLOW_UPS)
 def listing(
     request: Request,
-    who: session.Viewer,
+    visit: session.Viewer,
     statuses: Annotated[list[Status], Query(alias="status")] = [],  # noqa: B006
     due_today: Annotated[bool, Query(alias="dueToday")] = False,
     overdue: bool = False,
@@ -63,12 +64,13 @@ def listing(
     key = request.app.state.cursor_key
     after = None if cursor is None else http.keyset(cursor, key)
 
-    def read(uow: UnitOfWork) -> tuple[datetime, list[FollowUp], int]:
-        """One transaction for the page; one more row than shown tells if a page follows."""
+    def read(who: Principal, uow: UnitOfWork) -> tuple[Principal, datetime, list[FollowUp], int]:
+        """One transaction for the page, the session's user read in it; one more row than
+        shown tells if a page follows."""
         rows = wf.find(where, limit=PAGE + 1, after=after)  # at uow.now, the page's instant
-        return uow.now, rows, wf.count(where, cap=COUNT_CAP)
+        return who, uow.now, rows, wf.count(where, cap=COUNT_CAP)
 
-    now, rows, total = wf.together(read)
+    who, now, rows, total = visit.together(read)
     following = None
     if len(rows) > PAGE:
         last = rows[PAGE - 1]
@@ -99,23 +101,21 @@ def _identifier(value: str, name: str) -> str:
 
 
 @router.get(links.FOLLOW_UPS + "/{id}")
-def detail(request: Request, follow_up_id: FollowUpId, who: session.Viewer) -> Response:
+def detail(request: Request, follow_up_id: FollowUpId, visit: session.Viewer) -> Response:
     """Every contract field, the contact timeline, the audit history, the allowed forms."""
-    return detail_page(request, follow_up_id, who)
+    return detail_page(request, follow_up_id, visit)
 
 
 def detail_page(
-    request: Request, follow_up_id: int, who: Principal, *, error: str = "", status: int = 200
+    request: Request, follow_up_id: int, visit: session.Visit, *, error: str = "", status: int = 200
 ) -> Response:
     """The detail page as it stands now; actions render it again with their refusal."""
     wf: Workflow = request.app.state.workflow
-    now, follow_up, (events, attempts) = wf.together(
-        lambda uow: (uow.now, wf.get(follow_up_id), wf.history(follow_up_id))
+    who, now, follow_up, (events, attempts) = visit.together(
+        lambda who, uow: (who, uow.now, wf.get(follow_up_id), wf.history(follow_up_id))
     )
     zone = wf.settings.zone
-
-    def when(moment: datetime) -> str:
-        return local_time(moment, request)
+    when = formatter(zone).when
 
     return render(
         request,
