@@ -145,7 +145,7 @@ class Visit:
             end(self.request)
             raise SignInNeeded(heading_to(self.request)) from None
         self.request.state.who = who  # for an error page
-        return _allowed(who, self.needed)
+        return who.allowed(self.needed)  # the one role rule, as the API's
 
 
 def _visit(request: Request, needed: Role) -> Visit:
@@ -172,12 +172,6 @@ def role(needed: Role, *, form: bool) -> Callable[..., Awaitable[Visit]]:
         return _visit(request, needed)
 
     return posted if form else page
-
-
-def _allowed(who: Principal, needed: Role) -> Principal:
-    if not who.may(needed):
-        raise PermissionDenied(f"your role ({who.role}) may not do this; it needs {needed}")
-    return who
 
 
 Viewer = Annotated[Visit, Depends(role(Role.VIEWER, form=False))]
