@@ -23,7 +23,7 @@ def serve(
     import uvicorn  # only this command needs the web stack loaded
 
     uvicorn.run(
-        "ied_workflow.web.app:create_app",
+        "ied_workflow.web.app:served_app",
         factory=True,  # each worker process builds its own app, engine and metrics
         host=host,
         port=port,

@@ -1,35 +1,50 @@
 """The ASGI app: `/api/v1` for automation, the ops console for people, health and metrics.
 
-`ied-workflow serve` runs `create_app` as a uvicorn factory, once per worker process;
-tests build it around a `Workflow` with a fixed clock.
+`ied-workflow serve` runs `served_app` as a uvicorn factory, once per worker process;
+tests build `create_app` around a `Workflow` with a fixed clock.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI
 
+from config.settings import get_settings
 from ied_workflow.errors import ValidationError
-from ied_workflow.web import console, metrics, problems
+from ied_workflow.web import console, metrics, problems, process
 from ied_workflow.web.middleware import BodyLimit, Timing
 from ied_workflow.web.routers import PREFIX, actions, follow_ups, health, leads, ops
 from ied_workflow.web.snapshot import CountSnapshots
 from ied_workflow.workflow import Workflow
 
 STATUSES_OF_EVERY_CALL = (401, 403, 413, 422, 503)
-# Connections each worker process keeps open. Sync routes run in a thread pool (40
-# threads), so many requests hold a connection at once; with SQLAlchemy's default of 5,
-# every connection past the fifth was opened for one request and closed after it (a
-# PostgreSQL backend started per request: 16 concurrent clients measured 6 % of the
-# server's time in connect). Opened lazily, so an idle server holds few.
-POOL_SIZE = 16
 
 
-def create_app(workflow: Workflow | None = None) -> FastAPI:
+def served_app() -> FastAPI:
+    """What `ied-workflow serve` runs in each worker process: the app from the IED_*
+    settings, with the process tuned as it starts (`process.tune`).
+
+    The process's pool holds a connection per thread (IED_WEB_THREADS): every request's
+    database work runs on one of them, so none is opened and closed for a single request.
+    """
+    settings = get_settings()
+
+    @contextlib.asynccontextmanager
+    async def tuned(_: FastAPI) -> AsyncIterator[None]:
+        process.tune(settings.web_threads)
+        yield
+
+    workflow = Workflow.from_settings(settings, pool_size=settings.web_threads)
+    return create_app(workflow, lifespan=tuned)
+
+
+def create_app(workflow: Workflow | None = None, *, lifespan: Any = None) -> FastAPI:
     """The app on `workflow` (default: from the IED_* settings); needs IED_SECRET_KEY."""
-    wf = workflow or Workflow.from_settings(pool_size=POOL_SIZE)
+    wf = workflow or Workflow.from_settings()
     app = FastAPI(
         title="ied-workflow",
         version="1",
@@ -37,6 +52,7 @@ def create_app(workflow: Workflow | None = None) -> FastAPI:
         openapi_url=f"{PREFIX}/openapi.json",
         docs_url="/api/docs",
         redoc_url=None,
+        lifespan=lifespan,
     )
     app.state.workflow = wf
     app.state.cursor_key = _cursor_key(wf)

@@ -1,0 +1,56 @@
+"""`served_app`: what `ied-workflow serve` runs, with its process tuned as serving starts."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+
+import anyio.to_thread
+import pytest
+from fastapi.testclient import TestClient
+
+from config.settings import get_settings
+from ied_workflow.web import process
+from ied_workflow.web.app import served_app
+from tests.api.conftest import SECRET
+
+
+@pytest.fixture
+def restored_collector() -> Iterator[None]:
+    """This test process's collector as it was: the test freezes and retunes it."""
+    thresholds = gc.get_threshold()
+    yield
+    gc.unfreeze()
+    gc.set_threshold(*thresholds)
+
+
+@pytest.fixture
+def settings_from_env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("IED_DATABASE_URL", database_url)
+    monkeypatch.setenv("IED_SECRET_KEY", SECRET)
+    monkeypatch.setenv("IED_WEB_THREADS", "3")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.mark.usefixtures("settings_from_env", "restored_collector")
+def test_served_app_has_its_threads_pool_and_collector_set_as_it_starts() -> None:
+    app = served_app()
+    wf = app.state.workflow
+    assert wf.engine.pool.size() == 3  # one connection per thread
+    assert gc.get_threshold() != process.GC_THRESHOLDS  # not before serving starts
+    try:
+        with TestClient(app) as client:
+            assert client.portal is not None
+            tokens = client.portal.call(_thread_tokens)
+            assert tokens == 3
+            assert gc.get_threshold() == process.GC_THRESHOLDS
+            assert gc.get_freeze_count() > 0  # what was loaded is out of collection
+            assert client.get("/healthz").status_code == 200
+    finally:
+        wf.engine.dispose()
+
+
+async def _thread_tokens() -> float:
+    return anyio.to_thread.current_default_thread_limiter().total_tokens
