@@ -9,13 +9,13 @@ and every answer says when they were counted. Lists stay live: only counts are s
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from ied_workflow import queries
-from ied_workflow.queries import COUNT_CAP
+from ied_workflow.queries import COUNT_CAP, Filter
 from ied_workflow.unit_of_work import UnitOfWork
 
 
@@ -48,6 +48,21 @@ class CountSnapshots:
             ("dashboard", zone.key, cap),
             uow.now,
             lambda: queries.dashboard_counts(uow.conn, uow.now, zone, cap=cap),
+        )
+
+    def counts(
+        self, uow: UnitOfWork, filters: Mapping[str, Filter], zone: ZoneInfo, *, cap: int
+    ) -> Counted:
+        """Capped counts of these filters by name (the console dashboard's lists' totals)."""
+        key = ("counts", tuple(filters.items()), zone.key, cap)
+        now = uow.now
+        return self.get(
+            key,
+            now,
+            lambda: {
+                name: queries.count(uow.conn, where, now, zone, cap=cap)
+                for name, where in filters.items()
+            },
         )
 
     def get(self, key: Hashable, now: datetime, count: Callable[[], dict[str, int]]) -> Counted:

@@ -59,3 +59,31 @@ def test_the_tiles_count_again_past_the_window(wf: Workflow, as_role: dict[str, 
     clock.advance(timedelta(seconds=wf.settings.dashboard_counts_seconds))
     page = viewer.get("/").text
     assert overdue_tile(page) == "2" and ">16:00:05</time>" in page
+
+
+
+def quiet_section(page: str) -> str:
+    return page.split("In progress, no contact for 3 days")[1].split("<h2>")[0]
+
+
+def test_list_totals_past_the_rows_shown_are_shared_like_the_tiles(
+    wf: Workflow, as_role: dict[str, Browser]
+) -> None:
+    clock = wf.db.clock
+    assert isinstance(clock, FixedClock)
+    # Given nine follow-ups in progress, quiet for 4 days (a section shows 8 rows), and a
+    # tenth started a day and half a second after them
+    for n in range(9):
+        wf.start(follow_up(wf, f"L-{n}").id, by="ops@ied.example")
+    clock.advance(timedelta(days=1, seconds=0.5))
+    wf.start(follow_up(wf, "L-9").id, by="ops@ied.example")
+    clock.advance(timedelta(days=3, seconds=-0.5))
+    viewer = as_role["viewer"]
+    assert '<span class="pill">9</span>' in quiet_section(viewer.get("/").text)
+    # When the tenth goes quiet a second later, within the counts' window
+    clock.advance(timedelta(seconds=1))
+    # Then the section's total is still the shared count
+    assert '<span class="pill">9</span>' in quiet_section(viewer.get("/").text)
+    # And past the window it is counted again
+    clock.advance(timedelta(seconds=wf.settings.dashboard_counts_seconds))
+    assert '<span class="pill">10</span>' in quiet_section(viewer.get("/").text)

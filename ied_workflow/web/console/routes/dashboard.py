@@ -91,14 +91,28 @@ class _Reader:
     snapshots: CountSnapshots
 
     def read(self, uow: UnitOfWork) -> tuple[datetime, Counted, list[Section]]:
-        """The tiles' counts from the process's snapshot (maybe seconds old); lists live."""
+        """Every count from the process's snapshots (maybe seconds old); the rows live.
+
+        The counted instant returned is the older of the tiles' and the lists' counts.
+        """
         now = uow.now
         counted = self.snapshots.dashboard(uow, self.zone, cap=COUNT_CAP)
-        return now, counted, self._sections(uow.conn, now, counted.counts)
+        quiet = self.snapshots.counts(uow, self._quiet_filters(), self.zone, cap=COUNT_CAP)
+        counts = counted.counts | quiet.counts
+        at = min(counted.at, quiet.at)
+        return now, Counted(at, counts), self._sections(uow.conn, now, counts)
+
+    def _quiet_filters(self) -> dict[str, Filter]:
+        """The lists that have no tile of their own: their totals are counted here."""
+        return {
+            "quiet": Filter(statuses=(Status.IN_PROGRESS,), no_contact_days=self.days),
+            "open_closed": Filter(statuses=(Status.CLOSED_WITH_ISSUE,), open_issue=True),
+        }
 
     def _sections(self, conn: Connection, now: datetime, counts: dict[str, int]) -> list[Section]:
         due_today, overdue = counts["due_today"], counts["overdue"]
         later_today = due_today - overdue if due_today <= COUNT_CAP else COUNT_CAP + 1
+        quiet, open_closed = self._quiet_filters().values()
         quiet_days = f"{self.days:g}"
         return [
             self._section(
@@ -125,16 +139,18 @@ class _Reader:
                 now,
                 f"In progress, no contact for {quiet_days} days",
                 "Every follow-up in progress was worked recently.",
-                Filter(statuses=(Status.IN_PROGRESS,), no_contact_days=self.days),
+                quiet,
                 {"status": "in_progress", "noContactDays": quiet_days},
+                total=counts["quiet"],
             ),
             self._section(
                 conn,
                 now,
                 "Closed with an issue still open",
                 "No open customer issue.",
-                Filter(statuses=(Status.CLOSED_WITH_ISSUE,), open_issue=True),
+                open_closed,
                 {"status": "closed_with_issue", "openIssue": "true"},
+                total=counts["open_closed"],
             ),
         ]
 
@@ -146,17 +162,12 @@ class _Reader:
         empty: str,
         where: Filter,
         query: dict[str, str],
+        total: int,
         after: tuple[datetime, int] | None = None,
-        total: int | None = None,
     ) -> Section:
         """Up to SHOWN rows soonest due first (for overdue, that is oldest first), and how
-        many there are in all: the rows when they all fit, else `total` (the tiles' shared
-        count, which may be seconds old: never fewer than the rows shown) or counted, capped."""
+        many there are in all: the rows when they all fit, else `total` (a shared count,
+        which may be seconds old: never fewer than the rows shown)."""
         rows = queries.find(conn, where, now, self.zone, limit=SHOWN, after=after)
-        if len(rows) < SHOWN:
-            total = len(rows)
-        elif total is None:
-            total = queries.count(conn, where, now, self.zone, cap=COUNT_CAP)
-        else:
-            total = max(total, SHOWN)
+        total = len(rows) if len(rows) < SHOWN else max(total, SHOWN)
         return Section(title, empty, rows, total, links.listing(**query))
