@@ -56,7 +56,7 @@ def create_app(workflow: Workflow | None = None, *, lifespan: Any = None) -> Fas
     )
     app.state.workflow = wf
     app.state.cursor_key = _cursor_key(wf)
-    app.state.count_snapshots = CountSnapshots(wf.settings.dashboard_counts_seconds)
+    app.state.count_snapshots = CountSnapshots(wf.settings.dashboard_counts_seconds, wf.db)
     app.state.metrics, latency = metrics.registry_for(wf)
     problems.install(app)
     _routes(app)

@@ -8,15 +8,22 @@ and every answer says when they were counted. Lists stay live: only counts are s
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Connection
+
 from ied_workflow import queries
 from ied_workflow.queries import COUNT_CAP, Filter
-from ied_workflow.unit_of_work import UnitOfWork
+from ied_workflow.unit_of_work import Database
+
+log = logging.getLogger(__name__)
+# Counts on a connection at an instant (the unit of work's clock).
+Counter = Callable[[Connection, datetime], dict[str, int]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,70 +35,82 @@ class Counted:
 
 
 class CountSnapshots:
-    """One snapshot per key (kind of counts, zone, cap), reused while younger than `seconds`.
+    """One snapshot per key (kind of counts, zone, cap), counted in its own unit of work.
 
-    Freshness is read on the unit of work's clock, the one every other decision uses.
-    On PostgreSQL that is the transaction's start, so a request that began a moment before
-    another thread's recount sees a snapshot slightly in its future and reuses it; one more
-    than the window ahead means the clock went back, and is counted again.
+    A request reads a snapshot's age on its own unit of work's clock, the one every other
+    decision uses (on PostgreSQL, the transaction's start):
+
+    - younger than the window (or up to one window ahead: a request that began a moment
+      before a recount): it is the answer;
+    - up to one more window old: still the answer, and one thread counts again in the
+      background, so no request waits for a count (one took 1.5 s right after heavy writes);
+    - older, ahead by more (the clock went back), or none yet: counted before answering,
+      once, while the other requests for it wait.
     """
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, db: Database) -> None:
         self.window = timedelta(seconds=seconds)
+        self._db = db
         self._held: dict[Hashable, Counted] = {}
         self._locks: dict[Hashable, threading.Lock] = {}
         self._guard = threading.Lock()  # guards _locks' creation only
 
-    def dashboard(self, uow: UnitOfWork, zone: ZoneInfo, *, cap: int = COUNT_CAP) -> Counted:
+    def dashboard(self, now: datetime, zone: ZoneInfo, *, cap: int = COUNT_CAP) -> Counted:
         """The dashboard's capped counts, as the API and the console show them."""
         return self.get(
             ("dashboard", zone.key, cap),
-            uow.now,
-            lambda: queries.dashboard_counts(uow.conn, uow.now, zone, cap=cap),
+            now,
+            lambda conn, at: queries.dashboard_counts(conn, at, zone, cap=cap),
         )
 
     def counts(
-        self, uow: UnitOfWork, filters: Mapping[str, Filter], zone: ZoneInfo, *, cap: int
+        self, now: datetime, filters: Mapping[str, Filter], zone: ZoneInfo, *, cap: int
     ) -> Counted:
         """Capped counts of these filters by name (the console dashboard's lists' totals)."""
-        key = ("counts", tuple(filters.items()), zone.key, cap)
-        now = uow.now
         return self.get(
-            key,
+            ("counts", tuple(filters.items()), zone.key, cap),
             now,
-            lambda: {
-                name: queries.count(uow.conn, where, now, zone, cap=cap)
+            lambda conn, at: {
+                name: queries.count(conn, where, at, zone, cap=cap)
                 for name, where in filters.items()
             },
         )
 
-    def get(self, key: Hashable, now: datetime, count: Callable[[], dict[str, int]]) -> Counted:
-        """The snapshot under `key` if fresh at `now`, else counted again by one thread.
-
-        While one thread counts again, the others answer the previous snapshot rather than
-        queue behind it (or count too); only the very first count makes them wait.
-        """
+    def get(self, key: Hashable, now: datetime, count: Counter) -> Counted:
+        """The snapshot under `key` as of `now`, by the rules above."""
         if not self.window:
-            return Counted(now, count())
+            return self._count(count)
         held = self._held.get(key)
-        if held is not None and self._fresh(held, now):
+        if held is not None and abs(now - held.at) < self.window:
             return held
         lock = self._lock(key)
-        if held is not None and not lock.acquire(blocking=False):
-            return held  # another thread is counting: the previous snapshot meanwhile
-        if held is None:
-            lock.acquire()  # nothing to answer yet: wait for the first count
-        try:
+        if held is not None and self.window <= now - held.at < 2 * self.window:
+            if lock.acquire(blocking=False):  # else: another thread is counting already
+                self._in_background(key, lock, count)
+            return held
+        with lock:
             latest = self._held.get(key)
             if latest is not None and latest is not held:
-                return latest  # counted by another thread since this one looked
-            counted = self._held[key] = Counted(now, count())
+                return latest  # counted by another thread while this one waited
+            counted = self._held[key] = self._count(count)
             return counted
-        finally:
-            lock.release()
 
-    def _fresh(self, held: Counted, now: datetime) -> bool:
-        return abs(now - held.at) < self.window
+    def _count(self, count: Counter) -> Counted:
+        """Count in a unit of work (the caller's, when it runs in one: `run_joined`)."""
+        return self._db.run(lambda uow: Counted(uow.now, count(uow.conn, uow.now)))
+
+    def _in_background(self, key: Hashable, lock: threading.Lock, count: Counter) -> None:
+        """Count again on a thread of its own; `lock` is held, and released when done."""
+
+        def recount() -> None:
+            try:
+                self._held[key] = self._count(count)
+            except Exception:  # the previous counts stay; a later request tries again
+                log.exception("counting the dashboard again failed")
+            finally:
+                lock.release()
+
+        threading.Thread(target=recount, name="ied-recount", daemon=True).start()
 
     def _lock(self, key: Hashable) -> threading.Lock:
         with self._guard:

@@ -1,70 +1,152 @@
-"""The count snapshot's rules without a database: one recount at a time, the others
-answer the previous counts meanwhile; a failed count leaves nothing behind."""
+"""The count snapshot's rules, on an empty in-memory database and a fixed clock: fresh
+counts answer; up to a window past, the previous counts answer while one thread counts
+again in the background; older ones are counted before answering; a failed count leaves
+nothing behind."""
 
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
+from sqlalchemy import Connection
 
-from ied_workflow.web.snapshot import Counted, CountSnapshots
+from ied_workflow import db
+from ied_workflow.clock import FixedClock
+from ied_workflow.unit_of_work import Database
+from ied_workflow.web.snapshot import Counted, Counter, CountSnapshots
 from tests.support.settings import build_settings
 
 T = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
-STALE = T + timedelta(seconds=10)
+WINDOW = 5
 GUARD = 10  # seconds a test waits for its other thread before giving up (no assertion on it)
 
 
-def never() -> dict[str, int]:
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(T)
+
+
+@pytest.fixture
+def snapshots(clock: FixedClock) -> Iterator[CountSnapshots]:
+    engine = db.make_engine("sqlite://")
+    yield CountSnapshots(WINDOW, Database(engine, clock))
+    engine.dispose()
+
+
+def counting(n: int) -> Counter:
+    return lambda conn, at: {"n": n}
+
+
+def never(conn: Connection, at: datetime) -> dict[str, int]:
     pytest.fail("counted although a snapshot should have answered")
 
 
-def test_while_one_thread_counts_again_the_others_answer_the_previous_counts() -> None:
-    # Given a snapshot gone stale, and a thread counting again (held inside its count)
-    snapshots = CountSnapshots(5)
-    first = snapshots.get("dashboard", T, lambda: {"n": 1})
-    counting, release = threading.Event(), threading.Event()
+def settled(snapshots: CountSnapshots, key: str, now: datetime, old: Counted) -> Counted:
+    deadline = time.monotonic() + GUARD
+    while (latest := snapshots.get(key, now, never)) is old and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return latest
 
-    def slow_count() -> dict[str, int]:
-        counting.set()
+
+def test_a_snapshot_younger_than_the_window_is_the_answer(snapshots: CountSnapshots) -> None:
+    first = snapshots.get("dashboard", T, counting(1))
+    assert first == Counted(T, {"n": 1})
+    assert snapshots.get("dashboard", T + timedelta(seconds=WINDOW - 0.001), never) is first
+    assert snapshots.get("dashboard", T - timedelta(seconds=1), never) is first  # began earlier
+
+
+def test_a_window_past_the_previous_counts_answer_while_one_thread_counts_again(
+    snapshots: CountSnapshots, clock: FixedClock
+) -> None:
+    # Given a snapshot a window old, and a recount that holds until released
+    first = snapshots.get("dashboard", T, counting(1))
+    stale = T + timedelta(seconds=WINDOW)
+    clock.set(stale)
+    started, release = threading.Event(), threading.Event()
+
+    def slow(conn: Connection, at: datetime) -> dict[str, int]:
+        started.set()
         release.wait(GUARD)
         return {"n": 2}
 
-    recounted: list[Counted] = []
-    worker = threading.Thread(
-        target=lambda: recounted.append(snapshots.get("dashboard", STALE, slow_count))
-    )
-    worker.start()
-    assert counting.wait(GUARD)
-    # When another request asks meanwhile
-    meanwhile = snapshots.get("dashboard", STALE, never)
+    # When a request asks, and another while the recount runs
+    answered = snapshots.get("dashboard", stale, slow)
+    assert started.wait(GUARD)
+    meanwhile = snapshots.get("dashboard", stale, never)  # no second recount
     release.set()
-    worker.join(GUARD)
-    # Then it got the previous counts at once, and the next one gets the new counts
-    assert meanwhile is first
-    assert recounted[0] == Counted(STALE, {"n": 2})
-    assert snapshots.get("dashboard", STALE, never) is recounted[0]
+    # Then both got the previous counts at once, and the new ones land, counted at `stale`
+    assert answered is first and meanwhile is first
+    assert settled(snapshots, "dashboard", stale, first) == Counted(stale, {"n": 2})
 
 
-def test_a_count_that_failed_leaves_the_next_request_to_count() -> None:
-    snapshots = CountSnapshots(5)
+def test_counts_two_windows_old_are_taken_before_answering(
+    snapshots: CountSnapshots, clock: FixedClock
+) -> None:
+    snapshots.get("dashboard", T, counting(1))
+    later = T + timedelta(seconds=2 * WINDOW)
+    clock.set(later)
+    assert snapshots.get("dashboard", later, counting(2)) == Counted(later, {"n": 2})
 
-    def broken() -> dict[str, int]:
+
+def test_a_snapshot_from_the_future_is_counted_again(
+    snapshots: CountSnapshots, clock: FixedClock
+) -> None:
+    snapshots.get("dashboard", T, counting(1))
+    earlier = T - timedelta(minutes=1)  # the clock went back
+    clock.set(earlier)
+    assert snapshots.get("dashboard", earlier, counting(2)) == Counted(earlier, {"n": 2})
+
+
+def test_a_count_that_failed_leaves_the_next_request_to_count(snapshots: CountSnapshots) -> None:
+    def broken(conn: Connection, at: datetime) -> dict[str, int]:
         raise RuntimeError("database gone")
 
     with pytest.raises(RuntimeError):
         snapshots.get("dashboard", T, broken)
-    assert snapshots.get("dashboard", T, lambda: {"n": 1}) == Counted(T, {"n": 1})
+    assert snapshots.get("dashboard", T, counting(1)) == Counted(T, {"n": 1})
 
 
-def test_each_key_has_its_own_snapshot() -> None:
-    snapshots = CountSnapshots(5)
-    berlin = snapshots.get(("dashboard", "Europe/Berlin"), T, lambda: {"n": 1})
-    utc = snapshots.get(("dashboard", "UTC"), T, lambda: {"n": 2})
+def test_a_failed_recount_keeps_the_previous_counts_and_a_later_request_tries_again(
+    snapshots: CountSnapshots, clock: FixedClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    first = snapshots.get("dashboard", T, counting(1))
+    stale = T + timedelta(seconds=WINDOW)
+    clock.set(stale)
+    failed = threading.Event()
+
+    def broken(conn: Connection, at: datetime) -> dict[str, int]:
+        failed.set()
+        raise RuntimeError("database gone")
+
+    assert snapshots.get("dashboard", stale, broken) is first
+    assert failed.wait(GUARD)
+    # The previous counts stay, and a later request starts a recount that lands
+    deadline = time.monotonic() + GUARD
+    while (latest := snapshots.get("dashboard", stale, counting(2))) is first:
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.01)
+    assert latest == Counted(stale, {"n": 2})
+    assert "counting the dashboard again failed" in caplog.text
+
+
+def test_each_key_has_its_own_snapshot(snapshots: CountSnapshots) -> None:
+    berlin = snapshots.get(("dashboard", "Europe/Berlin"), T, counting(1))
+    utc = snapshots.get(("dashboard", "UTC"), T, counting(2))
     assert (berlin.counts, utc.counts) == ({"n": 1}, {"n": 2})
     assert snapshots.get(("dashboard", "Europe/Berlin"), T, never) is berlin
+
+
+def test_a_window_of_zero_counts_on_every_request(clock: FixedClock) -> None:
+    engine = db.make_engine("sqlite://")
+    snapshots = CountSnapshots(0, Database(engine, clock))
+    assert snapshots.get("dashboard", T, counting(1)).counts == {"n": 1}
+    assert snapshots.get("dashboard", T, counting(2)).counts == {"n": 2}
+    engine.dispose()
 
 
 def test_a_negative_window_is_refused() -> None:

@@ -24,7 +24,7 @@ async def dashboard(request: Request, act: AsViewer) -> DashboardOut:
     process's snapshot of the counts (`web/snapshot.py`), which says when it was taken."""
     snapshots: CountSnapshots = request.app.state.count_snapshots
     zone, cap = request.app.state.workflow.settings.zone, COUNT_CAP
-    counted = await act(lambda wf, who: wf.run(lambda uow: snapshots.dashboard(uow, zone, cap=cap)))
+    counted = await act(lambda wf, who: snapshots.dashboard(wf.now(), zone, cap=cap))
     capped = [to_camel(name) for name, count in counted.counts.items() if count > cap]
     exact = {name: min(count, cap) for name, count in counted.counts.items()}
     return DashboardOut.model_validate(

@@ -96,8 +96,8 @@ class _Reader:
         The counted instant returned is the older of the tiles' and the lists' counts.
         """
         now = uow.now
-        counted = self.snapshots.dashboard(uow, self.zone, cap=COUNT_CAP)
-        quiet = self.snapshots.counts(uow, self._quiet_filters(), self.zone, cap=COUNT_CAP)
+        counted = self.snapshots.dashboard(now, self.zone, cap=COUNT_CAP)
+        quiet = self.snapshots.counts(now, self._quiet_filters(), self.zone, cap=COUNT_CAP)
         counts = counted.counts | quiet.counts
         at = min(counted.at, quiet.at)
         return now, Counted(at, counts), self._sections(uow.conn, now, counts)
