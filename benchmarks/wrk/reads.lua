@@ -27,8 +27,8 @@ function done(summary, latency, _)
    local e = summary.errors
    io.write(string.format(
       '{"requests": %d, "duration_us": %d, "non2xx": %d, "exhausted": 0, '
-      .. '"errors": %d, "p50_us": %d, "p95_us": %d, "p99_us": %d}\n',
+      .. '"errors": %d, "p50_us": %d, "p95_us": %d, "p99_us": %d, "max_us": %d}\n',
       summary.requests, summary.duration, non2xx,
       e.connect + e.read + e.write + e.timeout + e.status,
-      latency:percentile(50), latency:percentile(95), latency:percentile(99)))
+      latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.max))
 end
