@@ -44,8 +44,8 @@ class CountSnapshots:
       before a recount): it is the answer;
     - up to one more window old: still the answer, and one thread counts again in the
       background, so no request waits for a count (one took 1.5 s right after heavy writes);
-    - older, ahead by more (the clock went back), or none yet: counted before answering,
-      once, while the other requests for it wait.
+    - older, or ahead by more (the clock went back): counted before answering, while the
+      other requests answer the previous counts; none yet: counted once, the others wait.
     """
 
     def __init__(self, seconds: float, db: Database) -> None:
@@ -84,16 +84,21 @@ class CountSnapshots:
         if held is not None and abs(now - held.at) < self.window:
             return held
         lock = self._lock(key)
+        if held is not None and not lock.acquire(blocking=False):
+            return held  # another thread is counting: the previous counts meanwhile
+        if held is None:
+            lock.acquire()  # nothing to answer yet: wait for the first count
         if held is not None and self.window <= now - held.at < 2 * self.window:
-            if lock.acquire(blocking=False):  # else: another thread is counting already
-                self._in_background(key, lock, count)
+            self._in_background(key, lock, count)  # releases the lock when done
             return held
-        with lock:
+        try:
             latest = self._held.get(key)
             if latest is not None and latest is not held:
                 return latest  # counted by another thread while this one waited
             counted = self._held[key] = self._count(count)
             return counted
+        finally:
+            lock.release()
 
     def _count(self, count: Counter) -> Counted:
         """Count in a unit of work (the caller's, when it runs in one: `run_joined`)."""
@@ -110,7 +115,11 @@ class CountSnapshots:
             finally:
                 lock.release()
 
-        threading.Thread(target=recount, name="ied-recount", daemon=True).start()
+        try:
+            threading.Thread(target=recount, name="ied-recount", daemon=True).start()
+        except BaseException:
+            lock.release()  # no thread: the next request tries again
+            raise
 
     def _lock(self, key: Hashable) -> threading.Lock:
         with self._guard:

@@ -92,6 +92,35 @@ def test_counts_two_windows_old_are_taken_before_answering(
     assert snapshots.get("dashboard", later, counting(2)) == Counted(later, {"n": 2})
 
 
+def test_while_one_request_counts_old_counts_again_the_others_answer_them(
+    snapshots: CountSnapshots, clock: FixedClock
+) -> None:
+    # Given counts two windows old, and a request counting them again (held inside)
+    first = snapshots.get("dashboard", T, counting(1))
+    later = T + timedelta(seconds=2 * WINDOW)
+    clock.set(later)
+    started, release = threading.Event(), threading.Event()
+
+    def slow(conn: Connection, at: datetime) -> dict[str, int]:
+        started.set()
+        release.wait(GUARD)
+        return {"n": 2}
+
+    recounted: list[Counted] = []
+    worker = threading.Thread(
+        target=lambda: recounted.append(snapshots.get("dashboard", later, slow))
+    )
+    worker.start()
+    assert started.wait(GUARD)
+    # When another request asks meanwhile
+    meanwhile = snapshots.get("dashboard", later, never)
+    release.set()
+    worker.join(GUARD)
+    # Then it got the previous counts at once; the counting request got the new ones
+    assert meanwhile is first
+    assert recounted == [Counted(later, {"n": 2})]
+
+
 def test_a_snapshot_from_the_future_is_counted_again(
     snapshots: CountSnapshots, clock: FixedClock
 ) -> None:
