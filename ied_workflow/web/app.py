@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.types import Lifespan
 
 from config.settings import get_settings
 from ied_workflow.errors import ValidationError
@@ -22,14 +23,16 @@ from ied_workflow.web.snapshot import CountSnapshots
 from ied_workflow.workflow import Workflow
 
 STATUSES_OF_EVERY_CALL = (401, 403, 413, 422, 503)
+RECOUNTS = 2  # count snapshots that may recount at once: the dashboard's, its lists' totals
 
 
 def served_app() -> FastAPI:
     """What `ied-workflow serve` runs in each worker process: the app from the IED_*
     settings, with the process tuned as it starts (`process.tune`).
 
-    The process's pool holds a connection per thread (IED_WEB_THREADS): every request's
-    database work runs on one of them, so none is opened and closed for a single request.
+    The process's pool holds a connection per thread (IED_WEB_THREADS), where every
+    request's database work runs, and one for each of the two count snapshots' background
+    recounts (`snapshot.py`): none is opened and closed for a single request.
     """
     settings = get_settings()
 
@@ -38,12 +41,17 @@ def served_app() -> FastAPI:
         process.tune(settings.web_threads)
         yield
 
-    workflow = Workflow.from_settings(settings, pool_size=settings.web_threads)
+    workflow = Workflow.from_settings(settings, pool_size=settings.web_threads + RECOUNTS)
     return create_app(workflow, lifespan=tuned)
 
 
-def create_app(workflow: Workflow | None = None, *, lifespan: Any = None) -> FastAPI:
-    """The app on `workflow` (default: from the IED_* settings); needs IED_SECRET_KEY."""
+def create_app(
+    workflow: Workflow | None = None, *, lifespan: Lifespan[FastAPI] | None = None
+) -> FastAPI:
+    """The app on `workflow` (default: from the IED_* settings); needs IED_SECRET_KEY.
+
+    Tests build it around their own workflow; a server runs `served_app`.
+    """
     wf = workflow or Workflow.from_settings()
     app = FastAPI(
         title="ied-workflow",

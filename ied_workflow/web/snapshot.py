@@ -88,13 +88,14 @@ class CountSnapshots:
             return held  # another thread is counting: the previous counts meanwhile
         if held is None:
             lock.acquire()  # nothing to answer yet: wait for the first count
+        latest = self._held.get(key)
+        if latest is not None and latest is not held:
+            lock.release()
+            return latest  # counted by another thread since this one looked
         if held is not None and self.window <= now - held.at < 2 * self.window:
             self._in_background(key, lock, count)  # releases the lock when done
             return held
         try:
-            latest = self._held.get(key)
-            if latest is not None and latest is not held:
-                return latest  # counted by another thread while this one waited
             counted = self._held[key] = self._count(count)
             return counted
         finally:
@@ -111,15 +112,15 @@ class CountSnapshots:
             try:
                 self._held[key] = self._count(count)
             except Exception:  # the previous counts stay; a later request tries again
-                log.exception("counting the dashboard again failed")
+                log.exception("counting again failed (%s); the previous counts stay", key)
             finally:
                 lock.release()
 
         try:
             threading.Thread(target=recount, name="ied-recount", daemon=True).start()
-        except BaseException:
-            lock.release()  # no thread: the next request tries again
-            raise
+        except RuntimeError:  # no thread to be had: the previous counts answer meanwhile
+            lock.release()
+            log.exception("could not start a recount; the next request tries again")
 
     def _lock(self, key: Hashable) -> threading.Lock:
         with self._guard:

@@ -43,9 +43,10 @@ def test_past_the_window_the_counts_are_taken_again_without_a_request_waiting(
     # When the window has passed
     clock.advance(timedelta(seconds=WINDOW))
     # Then the next request answers the previous counts at once, while they are counted again
-    assert read(operator) == (1, NOW.isoformat())
+    previous = (1, NOW.isoformat())
+    assert read(operator) == previous
     # And the new count shows as soon as it is taken, counted at its own instant
-    assert until_counted_again(operator) == (2, (NOW + timedelta(seconds=WINDOW)).isoformat())
+    assert until_changed(operator, previous) == (2, (NOW + timedelta(seconds=WINDOW)).isoformat())
 
 
 def test_counts_two_windows_old_are_taken_again_before_answering(
@@ -58,11 +59,10 @@ def test_counts_two_windows_old_are_taken_again_before_answering(
     assert read(operator) == (2, (NOW + timedelta(seconds=2 * WINDOW)).isoformat())
 
 
-def until_counted_again(api: Api) -> tuple[int, str]:
+def until_changed(api: Api, previous: tuple[int, str]) -> tuple[int, str]:
     """The dashboard once its background recount has landed (10 s at most)."""
-    first = read(api)
     deadline = time.monotonic() + 10
-    while (latest := read(api)) == first and time.monotonic() < deadline:
+    while (latest := read(api)) == previous and time.monotonic() < deadline:
         time.sleep(0.01)
     return latest
 

@@ -8,11 +8,13 @@ from collections.abc import Iterator
 import anyio.to_thread
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 
 from config.settings import get_settings
 from ied_workflow.web import process
-from ied_workflow.web.app import served_app
+from ied_workflow.web.app import RECOUNTS, served_app
 from tests.api.conftest import SECRET
+from tests.support.settings import build_settings
 
 
 @pytest.fixture
@@ -38,7 +40,7 @@ def settings_from_env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Ite
 def test_served_app_has_its_threads_pool_and_collector_set_as_it_starts() -> None:
     app = served_app()
     wf = app.state.workflow
-    assert wf.engine.pool.size() == 3  # one connection per thread
+    assert wf.engine.pool.size() == 3 + RECOUNTS  # one per thread, one per recount
     assert gc.get_threshold() != process.GC_THRESHOLDS  # not before serving starts
     try:
         with TestClient(app) as client:
@@ -54,3 +56,8 @@ def test_served_app_has_its_threads_pool_and_collector_set_as_it_starts() -> Non
 
 async def _thread_tokens() -> float:
     return anyio.to_thread.current_default_thread_limiter().total_tokens
+
+
+def test_a_server_needs_at_least_one_thread() -> None:
+    with pytest.raises(ValidationError, match="web_threads"):
+        build_settings("sqlite://", web_threads=0)
