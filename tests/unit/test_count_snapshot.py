@@ -42,6 +42,19 @@ def counting(n: int) -> Counter:
     return lambda conn, at: {"n": n}
 
 
+class Held:
+    """A count that signals it started, then holds until released."""
+
+    def __init__(self, counts: dict[str, int]) -> None:
+        self.counts = counts
+        self.started, self.release = threading.Event(), threading.Event()
+
+    def __call__(self, conn: Connection, at: datetime) -> dict[str, int]:
+        self.started.set()
+        self.release.wait(GUARD)
+        return self.counts
+
+
 def never(conn: Connection, at: datetime) -> dict[str, int]:
     # AssertionError, not pytest.fail: on a recount thread it is logged, and the new
     # counts a test waits for never land
@@ -64,23 +77,18 @@ def test_a_snapshot_younger_than_the_window_is_the_answer(snapshots: CountSnapsh
 
 def test_the_first_count_is_waited_for_and_made_once(snapshots: CountSnapshots) -> None:
     # Given a process's first count, held inside
-    started, release = threading.Event(), threading.Event()
-
-    def slow(conn: Connection, at: datetime) -> dict[str, int]:
-        started.set()
-        release.wait(GUARD)
-        return {"n": 1}
+    slow = Held({"n": 1})
 
     counted: list[Counted] = []
     first = threading.Thread(target=lambda: counted.append(snapshots.get("dashboard", T, slow)))
     first.start()
-    assert started.wait(GUARD)
+    assert slow.started.wait(GUARD)
     # When another request asks meanwhile (nothing to answer yet)
     waiter = threading.Thread(target=lambda: counted.append(snapshots.get("dashboard", T, never)))
     waiter.start()
     time.sleep(0.2)  # not join(timeout): a timed lock wait never ends under faketime
     assert waiter.is_alive()  # it waits for the count
-    release.set()
+    slow.release.set()
     first.join(GUARD)
     waiter.join(GUARD)
     # Then both answer the one count
@@ -94,18 +102,13 @@ def test_a_window_past_the_previous_counts_answer_while_one_thread_counts_again(
     first = snapshots.get("dashboard", T, counting(1))
     stale = T + timedelta(seconds=WINDOW)
     clock.set(stale)
-    started, release = threading.Event(), threading.Event()
-
-    def slow(conn: Connection, at: datetime) -> dict[str, int]:
-        started.set()
-        release.wait(GUARD)
-        return {"n": 2}
+    slow = Held({"n": 2})
 
     # When a request asks, and another while the recount runs
     answered = snapshots.get("dashboard", stale, slow)
-    assert started.wait(GUARD)
+    assert slow.started.wait(GUARD)
     meanwhile = snapshots.get("dashboard", stale, never)  # no second recount
-    release.set()
+    slow.release.set()
     # Then both got the previous counts at once, and the new ones land, counted at `stale`
     assert answered is first and meanwhile is first
     assert settled(snapshots, "dashboard", stale, first) == Counted(stale, {"n": 2})
@@ -127,22 +130,17 @@ def test_while_one_request_counts_old_counts_again_the_others_answer_them(
     first = snapshots.get("dashboard", T, counting(1))
     later = T + timedelta(seconds=2 * WINDOW)
     clock.set(later)
-    started, release = threading.Event(), threading.Event()
-
-    def slow(conn: Connection, at: datetime) -> dict[str, int]:
-        started.set()
-        release.wait(GUARD)
-        return {"n": 2}
+    slow = Held({"n": 2})
 
     recounted: list[Counted] = []
     worker = threading.Thread(
         target=lambda: recounted.append(snapshots.get("dashboard", later, slow))
     )
     worker.start()
-    assert started.wait(GUARD)
+    assert slow.started.wait(GUARD)
     # When another request asks meanwhile
     meanwhile = snapshots.get("dashboard", later, never)
-    release.set()
+    slow.release.set()
     worker.join(GUARD)
     # Then it got the previous counts at once; the counting request got the new ones
     assert meanwhile is first
