@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from pwdlib import PasswordHash
-from sqlalchemy import Connection, RowMapping, Select, bindparam, select, update
+from sqlalchemy import Connection, RowMapping, Select, bindparam, func, select, update
 
 from ied_workflow import tables as t
 from ied_workflow import validation as v
@@ -41,10 +41,15 @@ NAME_MAX = 100
 RANK = {Role.VIEWER: 0, Role.OPERATOR: 1, Role.ADMIN: 2}
 u, k = t.users.c, t.api_tokens.c
 # Every API request reads it: on the driver's cursor (cursor_sql), not `Connection.execute`.
-_TOKEN_OWNER = CursorStatement(
+_TOKEN_OWNER_QUERY = (
     select(u.email, u.role, k.id)
     .select_from(t.api_tokens.join(t.users, u.id == k.user_id))
     .where(k.token_hash == bindparam("token_hash"), k.revoked_at.is_(None), ~u.disabled)
+)
+_TOKEN_OWNER = CursorStatement(_TOKEN_OWNER_QUERY)
+# The same with the database's now(): a request's first statement reads its clock too.
+_TOKEN_OWNER_AND_NOW = CursorStatement(
+    _TOKEN_OWNER_QUERY.add_columns(func.now().label("database_now"))
 )
 
 
@@ -256,10 +261,14 @@ def authenticate(uow: UnitOfWork, token: str) -> Principal:
     """The user a bearer token speaks for, read afresh on every request."""
     if not token or len(token) > TOKEN_MAX or not token.isascii():
         raise Unauthenticated("the bearer token is not valid")
-    row = _TOKEN_OWNER.first(uow.conn, {"token_hash": token_hash(token)})
+    with_now = uow.now_in_sql  # PostgreSQL's clock: read here, not in a SELECT of its own
+    owner = _TOKEN_OWNER_AND_NOW if with_now else _TOKEN_OWNER
+    row = owner.first(uow.conn, {"token_hash": token_hash(token)})
     if row is None:  # unknown, revoked and disabled look alike to the caller
         raise Unauthenticated("the bearer token is not valid")
-    email, role, token_id = row
+    if with_now:
+        uow.read_now(row[-1])
+    email, role, token_id = row[:3]
     return Principal(email=email, role=Role(role), token_id=token_id)
 
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-import pytest
+from datetime import timedelta
 
+import pytest
+from sqlalchemy import event
+
+from ied_workflow import db, queries
 from ied_workflow.accounts import Principal
 from ied_workflow.domain import Role
 from ied_workflow.errors import PermissionDenied, Unauthenticated
 from ied_workflow.workflow import Workflow
 from tests.integration.test_contract import delivered
-from tests.support.data import OPS
+from tests.support.data import NOW, OPS
+from tests.support.settings import build_settings
 
 
 @pytest.fixture
@@ -50,3 +55,27 @@ def test_a_refused_caller_runs_nothing(workflow: Workflow, token: str) -> None:
             "iedw_unknown", Role.VIEWER, lambda who: workflow.start(follow_up.id, by=OPS)
         )
     assert workflow.get(follow_up.id).status == "pending"
+
+
+def test_the_token_check_reads_the_database_clock_for_the_whole_call(
+    postgres_database: str,
+) -> None:
+    # Given a workflow on PostgreSQL's own clock, an overdue follow-up and a token
+    engine = db.make_engine(postgres_database)
+    on_database_time = Workflow(engine, build_settings(postgres_database))
+    overdue = delivered(on_database_time, "L-clock", due_at=NOW - timedelta(days=2))
+    on_database_time.add_user("viewer@ied.example", role="viewer")
+    token = on_database_time.create_token("viewer@ied.example").token
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *sent: statements.append(sent[2]))
+    try:
+        # When a call that needs "now" runs as the token's user (an overdue page)
+        page = on_database_time.acting(
+            token, Role.VIEWER, lambda who: on_database_time.find(queries.Filter(overdue=True))
+        )
+    finally:
+        engine.dispose()
+    # Then the page is by the database's clock, read once, by the token's statement
+    assert [found.id for found in page] == [overdue.id]
+    reading_now = [sql for sql in statements if "now()" in sql]
+    assert len(reading_now) == 1 and "api_tokens" in reading_now[0]
