@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
+from ied_workflow import queries
 from ied_workflow.queries import Filter, end_of_today
 from ied_workflow.workflow import Workflow
 from tests.integration.test_contract import SATISFIED, delivered, reached
@@ -82,3 +83,30 @@ def test_capped_count_stops_after_the_cap(workflow: Workflow) -> None:
     assert workflow.count(Filter(), NOW) == 4
     assert workflow.count(Filter(), NOW, cap=2) == 3  # "2+"
     assert workflow.count(Filter(), NOW, cap=10) == 4
+
+
+def test_filters_of_one_shape_share_a_statement_not_their_values(workflow: Workflow) -> None:
+    # Given follow-ups of two installers, due a day apart
+    first = delivered(workflow, "L-1", due_at=NOW - timedelta(days=2))
+    workflow.upsert_lead("L-2", status="assigned", installer_id="I-other")
+    other = workflow.create("L-2", by=OPS, due_at=NOW - timedelta(days=1))
+    built = queries._find_statement.cache_info().misses
+    # When the same shapes are asked with other installers, instants, pages and caps
+    by_installer = {
+        installer: [f.id for f in workflow.find(Filter(installer_id=installer), NOW)]
+        for installer in ("I-7", "I-other", "I-none")
+    }
+    overdue_then = [f.id for f in workflow.find(Filter(overdue=True), NOW - timedelta(days=1))]
+    overdue_now = [f.id for f in workflow.find(Filter(overdue=True), NOW)]
+    pages = [[f.id for f in workflow.find(Filter(), NOW, limit=1, after=None)]]
+    last = workflow.get(pages[0][0])
+    pages.append(
+        [f.id for f in workflow.find(Filter(), NOW, limit=1, after=(last.due_at, last.id))]
+    )
+    capped = [workflow.count(Filter(overdue=True), NOW, cap=cap) for cap in (0, 1, 5)]
+    # Then each answer is its own values', from a statement built once per shape
+    assert by_installer == {"I-7": [first.id], "I-other": [other.id], "I-none": []}
+    assert (overdue_then, overdue_now) == ([first.id], [first.id, other.id])
+    assert pages == [[first.id], [other.id]]
+    assert capped == [1, 2, 2]
+    assert queries._find_statement.cache_info().misses - built <= 4  # installer, overdue, 2 pages
