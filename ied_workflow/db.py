@@ -35,7 +35,17 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # before COMMIT, which saves a round trip on every transaction.
     connect_args = dict(kwargs.pop("connect_args", {}))
     options = f"{connect_args.get('options', '')} {SESSION_OPTIONS}".strip()
-    return create_engine(url, connect_args=connect_args | {"options": options}, **kwargs)
+    engine = create_engine(url, connect_args=connect_args | {"options": options}, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _in_utc(dbapi_connection: Any, _record: Any) -> None:
+        # libpq applies PGTZ from the environment after `options`, and a pooler may drop
+        # `options`: a session that did not end up in UTC is set to it, once per connection.
+        if dbapi_connection.info.parameter_status("TimeZone") != "UTC":
+            dbapi_connection.execute("SET TIME ZONE 'UTC'")
+            dbapi_connection.commit()  # a SET rolled back with its transaction is undone
+
+    return engine
 
 
 def _sqlite_engine(url: str, **kwargs: Any) -> Engine:

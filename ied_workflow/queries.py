@@ -124,7 +124,7 @@ def _find_statement(shape: Filter, keyset: bool) -> Select[Any]:
     )
     if keyset:
         after = tuple_(
-            bindparam("after_due_at", type_=fu.due_at.type), bindparam("after_id", type_=Integer)
+            bindparam("after_due_at", type_=fu.due_at.type), bindparam("after_id", type_=fu.id.type)
         )
         query = query.where(tuple_(fu.due_at, fu.id) > after)
     return query

@@ -35,9 +35,11 @@ def test_locked_read_matches_the_plain_read(workflow: Workflow, engine: Engine) 
 
 
 def test_instants_read_from_postgresql_are_utc_whatever_time_zone_a_caller_asks_for(
-    postgres_database: str,
+    postgres_database: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given an engine whose caller asks for another time zone, and for a statement timeout
+    # Given an engine whose caller asks for another time zone, and for a statement
+    # timeout, with libpq's PGTZ (applied after the options) naming a third zone
+    monkeypatch.setenv("PGTZ", "Asia/Tokyo")
     asked = "-c TimeZone=America/New_York -c statement_timeout=5000"
     engine = db.make_engine(postgres_database, connect_args={"options": asked})
     try:

@@ -108,5 +108,7 @@ def test_filters_of_one_shape_share_a_statement_not_their_values(workflow: Workf
     assert by_installer == {"I-7": [first.id], "I-other": [other.id], "I-none": []}
     assert (overdue_then, overdue_now) == ([first.id], [first.id, other.id])
     assert pages == [[first.id], [other.id]]
+    beyond_int4 = (other.due_at, 2**40)  # ids are 64-bit; a cursor may carry a large one
+    assert workflow.find(Filter(), NOW, limit=1, after=beyond_int4) == []
     assert capped == [1, 2, 2]
     assert queries._find_statement.cache_info().misses - built <= 4  # installer, overdue, 2 pages
