@@ -23,7 +23,8 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 # - no JIT: every query here is index-driven and short; compiling one costs more than
 #   running it (an overdue scan batch took 1.8 s instead of 0.1 s with JIT on);
 # - TimeZone UTC: psycopg then returns timestamptz values in `datetime.UTC`, which is
-#   what `tables.UTCDateTime` promises, so it converts nothing on PostgreSQL.
+#   what `tables.UTCDateTime` promises, so it converts nothing on PostgreSQL (and
+#   `make_engine` checks it on every new connection).
 SESSION_OPTIONS = "-c jit=off -c TimeZone=UTC"
 
 

@@ -83,15 +83,18 @@ def conditions(where: Filter) -> list[Any]:
 
 def parameters(where: Filter, now: datetime, zone: ZoneInfo) -> dict[str, Any]:
     """The values of `conditions(where)`'s parameters at `now`."""
-    values: dict[str, Any] = {
-        "end_of_today": end_of_today(now, zone) if where.due else None,
-        "now": now if where.overdue else None,
-        "installer_id": where.installer_id,
-        "lead_id": where.lead_id,
-    }
+    values: dict[str, Any] = {}
+    if where.due:
+        values["end_of_today"] = end_of_today(now, zone)
+    if where.overdue:
+        values["now"] = now
+    if where.installer_id is not None:
+        values["installer_id"] = where.installer_id
+    if where.lead_id is not None:
+        values["lead_id"] = where.lead_id
     if where.no_contact_days is not None:
         values["quiet_since"] = now - timedelta(days=where.no_contact_days)
-    return {name: value for name, value in values.items() if value is not None}
+    return values
 
 
 def _shape(where: Filter) -> Filter:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,8 +29,6 @@ from sqlalchemy.engine import Dialect
 
 from ied_workflow.domain import OPEN_STATUSES, ContactOutcome, Role, Satisfaction, Status
 
-Processor = Callable[[Any], Any]
-
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC on every database; SQLite gets UTC text, read back aware."""
@@ -52,7 +49,7 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
-    def result_processor(self, dialect: Dialect, coltype: object) -> Processor | None:
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
         """The driver's own on PostgreSQL: its sessions run with TimeZone UTC
         (`db.SESSION_OPTIONS`), so psycopg already returns `datetime.UTC` values.
 
