@@ -80,6 +80,20 @@ class CursorStatement:
         finally:
             cursor.close()
 
+    def all(self, conn: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Every row of the statement, its columns' result types applied."""
+        if conn.dialect.name != "postgresql":
+            return [tuple(row) for row in conn.execute(self.statement, params)]
+        compiled = self._for(conn.dialect)
+        cursor = self._execute(conn, compiled, params)
+        try:
+            rows: list[tuple[Any, ...]] = cursor.fetchall()
+        finally:
+            cursor.close()
+        if not compiled.results:
+            return rows
+        return [compiled.row(raw) for raw in rows]  # type: ignore[misc]
+
     def rowcount(self, conn: Connection, params: Mapping[str, Any]) -> int:
         """Run the statement; the number of rows it changed."""
         if conn.dialect.name != "postgresql":

@@ -6,12 +6,14 @@ from datetime import UTC
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from ied_workflow import db, queries, repository
+from ied_workflow import tables as t
 from ied_workflow.clock import FixedClock
+from ied_workflow.domain import ContactAttempt, Event
 from ied_workflow.workflow import Workflow
 from tests.integration.test_contract import delivered, reached
 from tests.integration.test_recovery import kill_other_sessions
@@ -32,6 +34,30 @@ def test_locked_read_matches_the_plain_read(workflow: Workflow, engine: Engine) 
     assert locked == plain
     assert locked.last_contacted_at is not None and locked.last_contacted_at.tzinfo is UTC
     assert now is None or now.tzinfo is not None
+
+
+def test_history_read_on_the_cursor_matches_the_plain_read(
+    workflow: Workflow, engine: Engine
+) -> None:
+    # Given a follow-up with a contact (an event with JSON data, an attempt with a note)
+    follow_up = reached(workflow, "L-history")
+    workflow.add_note(follow_up.id, text="called back <later>", by=OPS)
+    # When its history is read (the cursor path on PostgreSQL) and through execute
+    with engine.connect() as conn, conn.begin():
+        events = repository.history(conn, follow_up.id)
+        attempts = repository.contact_attempts(conn, follow_up.id)
+        plain_events = conn.execute(
+            select(t.events).where(t.events.c.follow_up_id == follow_up.id).order_by("id")
+        ).all()
+        plain_attempts = conn.execute(
+            select(t.contact_attempts).where(t.contact_attempts.c.follow_up_id == follow_up.id)
+        ).all()
+    # Then both give the same rows, oldest first, instants in UTC and data as dicts
+    assert [Event(**row._mapping) for row in plain_events] == events
+    assert [ContactAttempt(**row._mapping) for row in plain_attempts] == attempts
+    assert len(events) >= 3 and all(e.at.tzinfo is UTC for e in events)
+    assert events[-1].data == {"note": "called back <later>"}
+    assert len(attempts) == 1 and attempts[0].at.tzinfo is UTC
 
 
 def test_instants_read_from_postgresql_are_utc_whatever_time_zone_a_caller_asks_for(

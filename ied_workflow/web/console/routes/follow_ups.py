@@ -115,7 +115,7 @@ def detail_page(
         lambda who, uow: (who, uow.now, wf.get(follow_up_id), wf.history(follow_up_id))
     )
     zone = wf.settings.zone
-    when = formatter(zone).when
+    fmt = formatter(zone)
 
     return render(
         request,
@@ -124,11 +124,10 @@ def detail_page(
         who=who,
         fu=follow_up,
         now=now,
-        events=events,
-        attempts=attempts,
+        history=views.history_lines(events, fmt),
+        attempts=views.attempt_lines(attempts, fmt),
         error=error,
         forms=_forms(follow_up, who),
-        details=lambda event: views.event_details(event, when),
         yes_no=views.yes_no,
         local_input=lambda moment: forms.local_input(moment, zone),
     )
