@@ -52,6 +52,13 @@ _TOKEN_OWNER_AND_NOW = CursorStatement(
     _TOKEN_OWNER_QUERY.add_columns(func.now().label("database_now"))
 )
 
+# Every console page reads its session's user, the same way.
+_SESSION_USER_QUERY = select(u.email, u.role).where(u.id == bindparam("user_id"), ~u.disabled)
+_SESSION_USER = CursorStatement(_SESSION_USER_QUERY)
+_SESSION_USER_AND_NOW = CursorStatement(
+    _SESSION_USER_QUERY.add_columns(func.now().label("database_now"))
+)
+
 
 @dataclass(frozen=True, slots=True)
 class User:
@@ -175,12 +182,15 @@ def _verifies(password: str, stored: str) -> bool:
 
 def session_user(uow: UnitOfWork, user_id: int) -> Principal:
     """The user a console session names, read afresh: a disabled user is out at once."""
-    row = uow.conn.execute(
-        select(u.email, u.role).where(u.id == user_id, ~u.disabled)
-    ).one_or_none()
+    with_now = uow.now_in_sql  # as for a token: the page's clock comes with its user
+    user = _SESSION_USER_AND_NOW if with_now else _SESSION_USER
+    row = user.first(uow.conn, {"user_id": user_id})
     if row is None:
         raise Unauthenticated("the session has ended; sign in again")
-    return Principal(email=row.email, role=Role(row.role), user_id=user_id)
+    if with_now:
+        uow.read_now(row[-1])
+    email, role = row[:2]
+    return Principal(email=email, role=Role(role), user_id=user_id)
 
 
 def token_hash(token: str) -> str:

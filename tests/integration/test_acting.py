@@ -79,3 +79,29 @@ def test_the_token_check_reads_the_database_clock_for_the_whole_call(
     assert [found.id for found in page] == [overdue.id]
     reading_now = [sql for sql in statements if "now()" in sql]
     assert len(reading_now) == 1 and "api_tokens" in reading_now[0]
+
+
+def test_a_console_page_reads_the_database_clock_with_its_session_user(
+    postgres_database: str,
+) -> None:
+    # Given a workflow on PostgreSQL's own clock, an overdue follow-up and a console user
+    engine = db.make_engine(postgres_database)
+    on_database_time = Workflow(engine, build_settings(postgres_database))
+    overdue = delivered(on_database_time, "L-page-clock", due_at=NOW - timedelta(days=2))
+    user = on_database_time.add_user("viewer@ied.example", role="viewer")
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *sent: statements.append(sent[2]))
+    try:
+        # When a page reads its session's user, then what it shows, in one unit of work
+        who, page = on_database_time.together(
+            lambda uow: (
+                on_database_time.session_user(user.id),
+                on_database_time.find(queries.Filter(overdue=True), uow.now),
+            )
+        )
+    finally:
+        engine.dispose()
+    # Then the page is by the database's clock, read once, by the user's statement
+    assert who.email == "viewer@ied.example" and [found.id for found in page] == [overdue.id]
+    reading_now = [sql for sql in statements if "now()" in sql]
+    assert len(reading_now) == 1 and "users" in reading_now[0]
