@@ -3,7 +3,8 @@
 Each dashboard request (API or console) ran nine capped counts, 9-16 ms of database CPU:
 at 1M follow-ups the dashboards were bound by it. Counts that are a few seconds old
 serve staff as well, so they are counted at most once per IED_DASHBOARD_COUNTS_SECONDS
-and every answer says when they were counted. Lists stay live: only counts are shared.
+and every answer says when they were counted. Lists stay live: only counts are shared
+(the dashboard's, its lists' totals, and the console list's total past its first page).
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ from ied_workflow.unit_of_work import Database
 log = logging.getLogger(__name__)
 # Counts on a connection at an instant (the unit of work's clock).
 Counter = Callable[[Connection, datetime], dict[str, int]]
+# Snapshots a process keeps: the console's list totals are keyed by their filters (an
+# installer, a number of days), so the oldest snapshot makes room for a new one.
+MAX_KEYS = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,10 +100,21 @@ class CountSnapshots:
             self._in_background(key, lock, count)  # releases the lock when done
             return held
         try:
-            counted = self._held[key] = self._count(count)
+            counted = self._count(count)
+            self._keep(key, counted)
             return counted
         finally:
             lock.release()
+
+    def _keep(self, key: Hashable, counted: Counted) -> None:
+        """Hold `counted` under `key`; past MAX_KEYS, the oldest key's snapshot goes."""
+        if key not in self._held and len(self._held) >= MAX_KEYS:
+            with self._guard:
+                while len(self._held) >= MAX_KEYS:
+                    oldest = next(iter(self._held))
+                    del self._held[oldest]
+                    self._locks.pop(oldest, None)  # a request holding it still releases it
+        self._held[key] = counted
 
     def _count(self, count: Counter) -> Counted:
         """Count in a unit of work (the caller's, when it runs in one: `run_joined`)."""
@@ -110,7 +125,7 @@ class CountSnapshots:
 
         def recount() -> None:
             try:
-                self._held[key] = self._count(count)
+                self._keep(key, self._count(count))
             except Exception:  # the previous counts stay; a later request tries again
                 log.exception("counting again failed (%s); the previous counts stay", key)
             finally:

@@ -86,3 +86,50 @@ def test_list_totals_past_the_rows_shown_are_shared_like_the_tiles(
     # And two windows later it is counted again before answering
     clock.advance(timedelta(seconds=2 * wf.settings.dashboard_counts_seconds))
     assert '<span class="pill">10</span>' in quiet_section(viewer.get("/").text)
+
+
+def matching(page: str) -> str:
+    """The list page's total, with ' @HH:MM:SS' when it is a shared count taken earlier."""
+    found = re.search(
+        r'<p class="muted">([^<]*?) matching( \(counted at <time[^>]*>([^<]+)<)?', page
+    )
+    assert found, "no total on the list page"
+    return found.group(1) + (f" @{found.group(3)}" if found.group(3) else "")
+
+
+def test_a_list_whose_rows_fit_on_its_page_counts_them_live(
+    wf: Workflow, as_role: dict[str, Browser]
+) -> None:
+    # Given a list of two read once
+    follow_up(wf, "L-1")
+    follow_up(wf, "L-2")
+    viewer = as_role["viewer"]
+    assert matching(viewer.get("/follow-ups").text) == "2"
+    # When a third matches a second later, within the counts' window
+    follow_up(wf, "L-3")
+    clock = wf.db.clock
+    assert isinstance(clock, FixedClock)
+    clock.advance(timedelta(seconds=1))
+    # Then the page counts its rows: three, no shared count and no time
+    assert matching(viewer.get("/follow-ups").text) == "3"
+
+
+def test_a_longer_list_s_total_is_shared_and_says_when_it_was_counted(
+    wf: Workflow, as_role: dict[str, Browser]
+) -> None:
+    # Given a list past one page (50 rows), read once at 16:00:00 Berlin time
+    for n in range(51):
+        follow_up(wf, f"L-{n:02}", due_at=NOW + timedelta(minutes=n))
+    viewer = as_role["viewer"]
+    assert matching(viewer.get("/follow-ups").text) == "51"  # counted at the page's instant
+    # When one more matches, due first, and the list is read a second later
+    follow_up(wf, "L-new", due_at=NOW - timedelta(days=1))
+    clock = wf.db.clock
+    assert isinstance(clock, FixedClock)
+    clock.advance(timedelta(seconds=1))
+    page = viewer.get("/follow-ups").text
+    # Then the rows are live, the total is the shared count and says when it was taken
+    assert "L-new" in page and matching(page) == "51 @16:00:00"
+    # And two windows later the total is counted again, at the page's instant
+    clock.advance(timedelta(seconds=2 * wf.settings.dashboard_counts_seconds))
+    assert matching(viewer.get("/follow-ups").text) == "52"

@@ -18,7 +18,7 @@ from sqlalchemy import Connection
 from ied_workflow import db
 from ied_workflow.clock import FixedClock
 from ied_workflow.unit_of_work import Database
-from ied_workflow.web.snapshot import Counted, Counter, CountSnapshots
+from ied_workflow.web.snapshot import MAX_KEYS, Counted, Counter, CountSnapshots
 from tests.support.settings import build_settings
 
 T = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
@@ -194,6 +194,20 @@ def test_each_key_has_its_own_snapshot(snapshots: CountSnapshots) -> None:
     utc = snapshots.get(("dashboard", "UTC"), T, counting(2))
     assert (berlin.counts, utc.counts) == ({"n": 1}, {"n": 2})
     assert snapshots.get(("dashboard", "Europe/Berlin"), T, never) is berlin
+
+
+def test_past_max_keys_the_oldest_snapshot_makes_room(snapshots: CountSnapshots) -> None:
+    # Given as many snapshots as a process keeps (a list total per filter, say)
+    first = snapshots.get(("list", 0), T, counting(0))
+    for n in range(1, MAX_KEYS):
+        snapshots.get(("list", n), T, counting(n))
+    assert snapshots.get(("list", 0), T, never) is first
+    # When one more filter is counted
+    snapshots.get(("list", MAX_KEYS), T, counting(MAX_KEYS))
+    # Then the oldest is counted again when asked, the newest answer as held
+    assert snapshots.get(("list", 0), T, counting(-1)).counts == {"n": -1}
+    assert snapshots.get(("list", MAX_KEYS), T, never).counts == {"n": MAX_KEYS}
+    assert snapshots.get(("list", MAX_KEYS - 1), T, never).counts == {"n": MAX_KEYS - 1}
 
 
 def test_a_window_of_zero_counts_on_every_request(clock: FixedClock) -> None:

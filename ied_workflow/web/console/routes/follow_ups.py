@@ -16,6 +16,7 @@ from ied_workflow.web import http
 from ied_workflow.web.console import forms, session, views
 from ied_workflow.web.console.pages import PageRoute, render
 from ied_workflow.web.console.times import formatter
+from ied_workflow.web.snapshot import Counted, CountSnapshots
 from ied_workflow.workflow import Workflow
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -64,13 +65,25 @@ def listing(
     key = request.app.state.cursor_key
     after = None if cursor is None else http.keyset(cursor, key)
 
-    def read(who: Principal, uow: UnitOfWork) -> tuple[Principal, datetime, list[FollowUp], int]:
-        """One transaction for the page, the session's user read in it; one more row than
-        shown tells if a page follows."""
-        rows = wf.find(where, limit=PAGE + 1, after=after)  # at uow.now, the page's instant
-        return who, uow.now, rows, wf.count(where, cap=COUNT_CAP)
+    snapshots: CountSnapshots = request.app.state.count_snapshots
 
-    who, now, rows, total = visit.together(read)
+    def read(
+        who: Principal, uow: UnitOfWork
+    ) -> tuple[Principal, datetime, list[FollowUp], Counted]:
+        """One transaction for the page, the session's user read in it; one more row than
+        shown tells if a page follows.
+
+        A first page that holds every match shows their number, live. A longer list's
+        total is the process's shared count of its filter, as the dashboard's are: up to
+        IED_DASHBOARD_COUNTS_SECONDS old, and the page says when it was counted.
+        """
+        rows = wf.find(where, limit=PAGE + 1, after=after)  # at uow.now, the page's instant
+        if after is None and len(rows) <= PAGE:
+            return who, uow.now, rows, Counted(uow.now, {"list": len(rows)})
+        zone = wf.settings.zone
+        return who, uow.now, rows, snapshots.counts(uow.now, {"list": where}, zone, cap=COUNT_CAP)
+
+    who, now, rows, counted = visit.together(read)
     following = None
     if len(rows) > PAGE:
         last = rows[PAGE - 1]
@@ -83,7 +96,8 @@ def listing(
         rows=rows[:PAGE],
         query=query,
         statuses=list(Status),
-        total=total,
+        total=counted.counts["list"],
+        counted_at=None if counted.at == now else counted.at,
         cap=COUNT_CAP,
         following=following,
         first=links.listing(**query) if cursor else None,
