@@ -30,8 +30,16 @@ class _Compiled:
         compiled = statement.compile(dialect=dialect)
         if compiled.positional or compiled.escaped_bind_names or compiled.post_compile_params:
             raise TypeError("a cursor statement needs plain named parameters")
+        named = {
+            bind: name for bind, name in compiled.bind_names.items() if not bind.literal_execute
+        }
         self.sql: str = compiled.string
-        binds = {name: bind.type for bind, name in compiled.bind_names.items()}
+        if compiled.literal_execute_params:
+            # Values fixed in the statement (`literal_execute`, e.g. checked statuses):
+            # rendered once here, where `execute` renders them on every call.
+            placeholders = dict.fromkeys(named.values())
+            self.sql = compiled.construct_expanded_state(placeholders).statement
+        binds = {name: bind.type for bind, name in named.items()}
         self.binds: dict[str, Processor] = {
             name: proc
             for name, type_ in binds.items()

@@ -7,13 +7,14 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, event, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from ied_workflow import db, queries, repository
 from ied_workflow import tables as t
 from ied_workflow.clock import FixedClock
-from ied_workflow.domain import ContactAttempt, Event
+from ied_workflow.domain import ContactAttempt, Event, Status
 from ied_workflow.workflow import Workflow
 from tests.integration.test_contract import delivered, reached
 from tests.integration.test_recovery import kill_other_sessions
@@ -123,3 +124,19 @@ def test_a_lost_connection_is_wrapped_and_invalidated(
         event.remove(postgres_engine, "handle_error", listener)
     # And the next unit of work runs on a fresh connection
     assert workflow.start(follow_up.id, by=OPS).status == "in_progress"
+
+
+def test_literal_values_of_a_statement_are_rendered_once_on_the_cursor() -> None:
+    # Given a filter's statement: checked statuses are literals, the rest parameters
+    where = queries.Filter(statuses=(Status.PENDING, Status.IN_PROGRESS), installer_id="I-7")
+    statement = queries._find_statement(queries._shape(where), False)
+    # When it is compiled for PostgreSQL's cursor
+    compiled = statement._for(postgresql.psycopg.dialect())
+    # Then the statuses are in its SQL, and only the parameters are left to send
+    assert "status IN ('pending', 'in_progress')" in compiled.sql
+    assert "POSTCOMPILE" not in compiled.sql and "%(installer_id)s" in compiled.sql
+    assert set(compiled.params({"installer_id": "I-7", "limit": 5, "offset": 0})) == {
+        "installer_id",
+        "limit",
+        "offset",
+    }
