@@ -14,13 +14,14 @@ columns' own. Other dialects (SQLite) run the statement through `execute`.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.expression import Executable
 
 Processor = Callable[[Any], Any]
+R = TypeVar("R")
 
 
 class _Compiled:
@@ -82,22 +83,14 @@ class CursorStatement:
             row = conn.execute(self.statement, params).first()
             return None if row is None else tuple(row)
         compiled = self._for(conn.dialect)
-        cursor = self._execute(conn, compiled, params)
-        try:
-            return compiled.row(cursor.fetchone())
-        finally:
-            cursor.close()
+        return compiled.row(self._run(conn, compiled, params, lambda cursor: cursor.fetchone()))
 
     def all(self, conn: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Every row of the statement, its columns' result types applied."""
         if conn.dialect.name != "postgresql":
             return [tuple(row) for row in conn.execute(self.statement, params)]
         compiled = self._for(conn.dialect)
-        cursor = self._execute(conn, compiled, params)
-        try:
-            rows: list[tuple[Any, ...]] = cursor.fetchall()
-        finally:
-            cursor.close()
+        rows: list[tuple[Any, ...]] = self._run(conn, compiled, params, lambda c: c.fetchall())
         if not compiled.results:
             return rows
         return [compiled.row(raw) for raw in rows]  # type: ignore[misc]
@@ -106,9 +99,7 @@ class CursorStatement:
         """Run the statement; the number of rows it changed."""
         if conn.dialect.name != "postgresql":
             return conn.execute(self.statement, params).rowcount
-        cursor = self._execute(conn, self._for(conn.dialect), params)
-        count: int = cursor.rowcount
-        cursor.close()
+        count: int = self._run(conn, self._for(conn.dialect), params, lambda c: c.rowcount)
         return count
 
     def _for(self, dialect: Dialect) -> _Compiled:
@@ -119,7 +110,14 @@ class CursorStatement:
         return cached[1]
 
     @staticmethod
-    def _execute(conn: Connection, compiled: _Compiled, values: Mapping[str, Any]) -> Any:
+    def _run(
+        conn: Connection, compiled: _Compiled, values: Mapping[str, Any], read: Callable[[Any], R]
+    ) -> R:
+        """Execute on a cursor of the connection's own, `read` its result, close it.
+
+        The driver converts values as they are fetched: a failure there is wrapped as
+        `execute` wraps it, like one while executing.
+        """
         if not conn.in_transaction():
             conn.begin()  # as `execute` autobegins, so that COMMIT covers this statement
         params = compiled.params(values)
@@ -128,5 +126,11 @@ class CursorStatement:
             cursor = driver.cursor()
         except Exception as exc:  # a closed connection: wrapped and invalidated as execute does
             conn._handle_dbapi_exception(exc, compiled.sql, params, None, None)
-        conn._cursor_execute(cursor, compiled.sql, params)
-        return cursor
+        try:
+            conn._cursor_execute(cursor, compiled.sql, params)
+            try:
+                return read(cursor)
+            except Exception as exc:
+                conn._handle_dbapi_exception(exc, compiled.sql, params, cursor, None)
+        finally:
+            cursor.close()

@@ -23,7 +23,9 @@ from ied_workflow.web.snapshot import CountSnapshots
 from ied_workflow.workflow import Workflow
 
 STATUSES_OF_EVERY_CALL = (401, 403, 413, 422, 503)
-RECOUNTS = 2  # count snapshots that may recount at once: the dashboard's, its lists' totals
+# Count snapshots that may recount at once: the dashboard's, its lists' totals, a list
+# page's total (more at once take the pool's overflow).
+RECOUNTS = 3
 
 
 def served_app() -> FastAPI:
@@ -31,7 +33,7 @@ def served_app() -> FastAPI:
     settings, with the process tuned as it starts (`process.tune`).
 
     The process's pool holds a connection per thread (IED_WEB_THREADS), where every
-    request's database work runs, and one for each of the two count snapshots' background
+    request's database work runs, and RECOUNTS more for the count snapshots' background
     recounts (`snapshot.py`): none is opened and closed for a single request.
     """
     settings = get_settings()
@@ -65,6 +67,9 @@ def create_app(
     app.state.workflow = wf
     app.state.cursor_key = _cursor_key(wf)
     app.state.count_snapshots = CountSnapshots(wf.settings.dashboard_counts_seconds, wf.db)
+    # The list page's totals, keyed by filters a viewer types: their own snapshots, so
+    # that their bound (snapshot.MAX_KEYS) never makes the dashboard's count again.
+    app.state.list_counts = CountSnapshots(wf.settings.dashboard_counts_seconds, wf.db)
     app.state.metrics, latency = metrics.registry_for(wf)
     problems.install(app)
     _routes(app)

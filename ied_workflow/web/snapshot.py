@@ -107,14 +107,16 @@ class CountSnapshots:
             lock.release()
 
     def _keep(self, key: Hashable, counted: Counted) -> None:
-        """Hold `counted` under `key`; past MAX_KEYS, the oldest key's snapshot goes."""
-        if key not in self._held and len(self._held) >= MAX_KEYS:
-            with self._guard:
-                while len(self._held) >= MAX_KEYS:
-                    oldest = next(iter(self._held))
-                    del self._held[oldest]
-                    self._locks.pop(oldest, None)  # a request holding it still releases it
-        self._held[key] = counted
+        """Hold `counted` under `key`; past MAX_KEYS, the oldest snapshot not being
+        counted goes (every store holds the guard: no I/O in it)."""
+        with self._guard:
+            held = self._held
+            if key not in held and len(held) >= MAX_KEYS:
+                idle = (k for k in held if not (k in self._locks and self._locks[k].locked()))
+                oldest = next(idle, next(iter(held)))
+                del held[oldest]
+                self._locks.pop(oldest, None)
+            held[key] = counted
 
     def _count(self, count: Counter) -> Counted:
         """Count in a unit of work (the caller's, when it runs in one: `run_joined`)."""

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import cast
 
 from ied_workflow.clock import FixedClock
+from ied_workflow.web import http
 from ied_workflow.workflow import Workflow
-from tests.console.conftest import NOW, Browser, follow_up
+from tests.console.conftest import NOW, Browser, SignedIn, follow_up
 
 
 def overdue_tile(page: str) -> str:
@@ -133,3 +135,23 @@ def test_a_longer_list_s_total_is_shared_and_says_when_it_was_counted(
     # And two windows later the total is counted again, at the page's instant
     clock.advance(timedelta(seconds=2 * wf.settings.dashboard_counts_seconds))
     assert matching(viewer.get("/follow-ups").text) == "52"
+
+
+def test_a_shared_total_never_says_fewer_than_the_page_shows(
+    wf: Workflow, as_role: dict[str, Browser]
+) -> None:
+    clock = wf.db.clock
+    assert isinstance(clock, FixedClock)
+    # Given 30 matching follow-ups, their total shared from a later page's read
+    made = [follow_up(wf, f"L-{n:02}", due_at=NOW + timedelta(minutes=n)) for n in range(30)]
+    viewer = as_role["viewer"]
+    key = cast(SignedIn, as_role).app.state.cursor_key
+    later = http.cursor(made[28].due_at, made[28].id, key)
+    assert matching(viewer.get(f"/follow-ups?cursor={later}").text) == "30"
+    # When 30 more match a second later, within the counts' window
+    for n in range(30, 60):
+        follow_up(wf, f"L-{n:02}", due_at=NOW + timedelta(minutes=n))
+    clock.advance(timedelta(seconds=1))
+    page = viewer.get("/follow-ups").text
+    # Then the first page, 50 rows and a next page, says at least the 51 it read
+    assert 'rel="next"' in page and matching(page) == "51 @16:00:00"

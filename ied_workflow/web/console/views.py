@@ -92,7 +92,8 @@ def _change(event: Event) -> str:
     if event.from_status == event.to_status:
         return ""
     before = labels.status(event.from_status) if event.from_status else "—"
-    return f"{before} → {labels.status(event.to_status or '')}"
+    after = labels.status(event.to_status) if event.to_status else "—"
+    return f"{before} → {after}"
 
 
 def yes_no(value: bool | None) -> str:

@@ -65,7 +65,7 @@ def listing(
     key = request.app.state.cursor_key
     after = None if cursor is None else http.keyset(cursor, key)
 
-    snapshots: CountSnapshots = request.app.state.count_snapshots
+    snapshots: CountSnapshots = request.app.state.list_counts
 
     def read(
         who: Principal, uow: UnitOfWork
@@ -96,7 +96,9 @@ def listing(
         rows=rows[:PAGE],
         query=query,
         statuses=list(Status),
-        total=counted.counts["list"],
+        # the rows read are live matches: a shared count taken before some of them never
+        # says fewer than the page shows
+        total=max(counted.counts["list"], len(rows)),
         counted_at=None if counted.at == now else counted.at,
         cap=COUNT_CAP,
         following=following,
