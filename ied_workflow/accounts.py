@@ -46,18 +46,36 @@ _TOKEN_OWNER_QUERY = (
     .select_from(t.api_tokens.join(t.users, u.id == k.user_id))
     .where(k.token_hash == bindparam("token_hash"), k.revoked_at.is_(None), ~u.disabled)
 )
-_TOKEN_OWNER = CursorStatement(_TOKEN_OWNER_QUERY)
-# The same with the database's now(): a request's first statement reads its clock too.
-_TOKEN_OWNER_AND_NOW = CursorStatement(
-    _TOKEN_OWNER_QUERY.add_columns(func.now().label("database_now"))
-)
-
 # Every console page reads its session's user, the same way.
 _SESSION_USER_QUERY = select(u.email, u.role).where(u.id == bindparam("user_id"), ~u.disabled)
-_SESSION_USER = CursorStatement(_SESSION_USER_QUERY)
-_SESSION_USER_AND_NOW = CursorStatement(
-    _SESSION_USER_QUERY.add_columns(func.now().label("database_now"))
-)
+
+
+@dataclass(frozen=True, slots=True)
+class _CallerRead:
+    """A request's first statement, which reads the call's clock too when it is
+    PostgreSQL's (`uow.now_in_sql`): no `SELECT now()` of its own."""
+
+    plain: CursorStatement
+    with_now: CursorStatement
+
+    @classmethod
+    def of(cls, query: Select[Any]) -> _CallerRead:
+        clocked = query.add_columns(func.now().label("database_now"))
+        return cls(CursorStatement(query), CursorStatement(clocked))
+
+    def first(self, uow: UnitOfWork, params: dict[str, Any]) -> tuple[Any, ...] | None:
+        """The query's row (without the clock), None when none."""
+        if not uow.now_in_sql:
+            return self.plain.first(uow.conn, params)
+        row = self.with_now.first(uow.conn, params)
+        if row is None:
+            return None
+        uow.read_now(row[-1])
+        return row[:-1]
+
+
+_TOKEN_OWNER = _CallerRead.of(_TOKEN_OWNER_QUERY)
+_SESSION_USER = _CallerRead.of(_SESSION_USER_QUERY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,14 +200,10 @@ def _verifies(password: str, stored: str) -> bool:
 
 def session_user(uow: UnitOfWork, user_id: int) -> Principal:
     """The user a console session names, read afresh: a disabled user is out at once."""
-    with_now = uow.now_in_sql  # as for a token: the page's clock comes with its user
-    user = _SESSION_USER_AND_NOW if with_now else _SESSION_USER
-    row = user.first(uow.conn, {"user_id": user_id})
+    row = _SESSION_USER.first(uow, {"user_id": user_id})  # the page's clock comes with it
     if row is None:
         raise Unauthenticated("the session has ended; sign in again")
-    if with_now:
-        uow.read_now(row[-1])
-    email, role = row[:2]
+    email, role = row
     return Principal(email=email, role=Role(role), user_id=user_id)
 
 
@@ -271,14 +285,10 @@ def authenticate(uow: UnitOfWork, token: str) -> Principal:
     """The user a bearer token speaks for, read afresh on every request."""
     if not token or len(token) > TOKEN_MAX or not token.isascii():
         raise Unauthenticated("the bearer token is not valid")
-    with_now = uow.now_in_sql  # PostgreSQL's clock: read here, not in a SELECT of its own
-    owner = _TOKEN_OWNER_AND_NOW if with_now else _TOKEN_OWNER
-    row = owner.first(uow.conn, {"token_hash": token_hash(token)})
+    row = _TOKEN_OWNER.first(uow, {"token_hash": token_hash(token)})  # and the call's clock
     if row is None:  # unknown, revoked and disabled look alike to the caller
         raise Unauthenticated("the bearer token is not valid")
-    if with_now:
-        uow.read_now(row[-1])
-    email, role, token_id = row[:3]
+    email, role, token_id = row
     return Principal(email=email, role=Role(role), token_id=token_id)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -57,24 +58,33 @@ def test_a_refused_caller_runs_nothing(workflow: Workflow, token: str) -> None:
     assert workflow.get(follow_up.id).status == "pending"
 
 
+@pytest.fixture
+def on_database_time(postgres_database: str) -> Iterator[Workflow]:
+    """A workflow on PostgreSQL's own clock (no fixed clock given)."""
+    engine = db.make_engine(postgres_database)
+    yield Workflow(engine, build_settings(postgres_database))
+    engine.dispose()
+
+
+def sent_from_now_on(workflow: Workflow) -> list[str]:
+    """The SQL of every statement the workflow sends from here on."""
+    statements: list[str] = []
+    event.listen(workflow.engine, "before_cursor_execute", lambda *s: statements.append(s[2]))
+    return statements
+
+
 def test_the_token_check_reads_the_database_clock_for_the_whole_call(
-    postgres_database: str,
+    on_database_time: Workflow,
 ) -> None:
     # Given a workflow on PostgreSQL's own clock, an overdue follow-up and a token
-    engine = db.make_engine(postgres_database)
-    on_database_time = Workflow(engine, build_settings(postgres_database))
     overdue = delivered(on_database_time, "L-clock", due_at=NOW - timedelta(days=2))
     on_database_time.add_user("viewer@ied.example", role="viewer")
     token = on_database_time.create_token("viewer@ied.example").token
-    statements: list[str] = []
-    event.listen(engine, "before_cursor_execute", lambda *sent: statements.append(sent[2]))
-    try:
-        # When a call that needs "now" runs as the token's user (an overdue page)
-        page = on_database_time.acting(
-            token, Role.VIEWER, lambda who: on_database_time.find(queries.Filter(overdue=True))
-        )
-    finally:
-        engine.dispose()
+    statements = sent_from_now_on(on_database_time)
+    # When a call that needs "now" runs as the token's user (an overdue page)
+    page = on_database_time.acting(
+        token, Role.VIEWER, lambda who: on_database_time.find(queries.Filter(overdue=True))
+    )
     # Then the page is by the database's clock, read once, by the token's statement
     assert [found.id for found in page] == [overdue.id]
     reading_now = [sql for sql in statements if "now()" in sql]
@@ -82,25 +92,19 @@ def test_the_token_check_reads_the_database_clock_for_the_whole_call(
 
 
 def test_a_console_page_reads_the_database_clock_with_its_session_user(
-    postgres_database: str,
+    on_database_time: Workflow,
 ) -> None:
     # Given a workflow on PostgreSQL's own clock, an overdue follow-up and a console user
-    engine = db.make_engine(postgres_database)
-    on_database_time = Workflow(engine, build_settings(postgres_database))
     overdue = delivered(on_database_time, "L-page-clock", due_at=NOW - timedelta(days=2))
     user = on_database_time.add_user("viewer@ied.example", role="viewer")
-    statements: list[str] = []
-    event.listen(engine, "before_cursor_execute", lambda *sent: statements.append(sent[2]))
-    try:
-        # When a page reads its session's user, then what it shows, in one unit of work
-        who, page = on_database_time.together(
-            lambda uow: (
-                on_database_time.session_user(user.id),
-                on_database_time.find(queries.Filter(overdue=True), uow.now),
-            )
+    statements = sent_from_now_on(on_database_time)
+    # When a page reads its session's user, then what it shows, in one unit of work
+    who, page = on_database_time.together(
+        lambda uow: (
+            on_database_time.session_user(user.id),
+            on_database_time.find(queries.Filter(overdue=True), uow.now),
         )
-    finally:
-        engine.dispose()
+    )
     # Then the page is by the database's clock, read once, by the user's statement
     assert who.email == "viewer@ied.example" and [found.id for found in page] == [overdue.id]
     reading_now = [sql for sql in statements if "now()" in sql]
