@@ -28,7 +28,7 @@ def _every_field_set() -> FollowUp:
         started_at=AT - timedelta(days=1),
         completed_at=AT.astimezone(timezone(timedelta(hours=1))),
         contact_attempt_count=3,
-        last_contacted_at=AT,
+        last_contacted_at=AT.replace(microsecond=0),  # isoformat drops zero microseconds
         last_contacted_by_email="ops@ied.example",
         last_contact_outcome="reached_customer",
         reached_customer=True,
