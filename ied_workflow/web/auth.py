@@ -12,11 +12,11 @@ from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from starlette.concurrency import run_in_threadpool
 
 from ied_workflow.accounts import Principal
 from ied_workflow.domain import Role
 from ied_workflow.errors import Unauthenticated
+from ied_workflow.web.process import in_thread
 from ied_workflow.workflow import Workflow
 
 R = TypeVar("R")
@@ -50,16 +50,14 @@ class Acting:
     needed: Role
 
     async def __call__(self, action: Callable[[Workflow, Principal], R]) -> R:
-        """Check the caller (401, 403) and run `action` in one thread-pool call and one
+        """Check the caller (401, 403) and run `action` in one thread handoff and one
         unit of work: the token is read in the use case's own transaction.
 
         Checking in a sync dependency, then running a sync route body, cost two thread
         handoffs and two transactions per request.
         """
         wf = self.workflow
-        return await run_in_threadpool(
-            wf.acting, self.token, self.needed, lambda who: action(wf, who)
-        )
+        return await in_thread(wf.acting, self.token, self.needed, lambda who: action(wf, who))
 
 
 def acting(needed: Role) -> Callable[..., Awaitable[Acting]]:

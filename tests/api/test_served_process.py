@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import threading
+import time
 from collections.abc import Iterator
 
 import anyio.to_thread
@@ -45,8 +48,10 @@ def test_served_app_has_its_threads_pool_and_collector_set_as_it_starts() -> Non
     try:
         with TestClient(app) as client:
             assert client.portal is not None
-            tokens = client.portal.call(_thread_tokens)
-            assert tokens == 3
+            assert client.portal.call(_thread_tokens) == 3  # static files
+            threads = client.portal.call(_request_threads)
+            assert len(threads) == 3  # 12 blocking calls at once share three threads
+            assert all(name.startswith("ied-request") for name in threads)
             assert gc.get_threshold() == process.GC_THRESHOLDS
             assert gc.get_freeze_count() > 0  # what was loaded is out of collection
             assert client.get("/healthz").status_code == 200
@@ -56,6 +61,17 @@ def test_served_app_has_its_threads_pool_and_collector_set_as_it_starts() -> Non
 
 async def _thread_tokens() -> float:
     return anyio.to_thread.current_default_thread_limiter().total_tokens
+
+
+async def _request_threads() -> set[str]:
+    """The threads that 12 blocking calls, made at once through `in_thread`, ran on."""
+
+    def blocking() -> str:
+        time.sleep(0.05)
+        return threading.current_thread().name
+
+    names = await asyncio.gather(*(process.in_thread(blocking) for _ in range(12)))
+    return set(names)
 
 
 def test_a_server_needs_at_least_one_thread() -> None:

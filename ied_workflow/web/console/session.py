@@ -22,6 +22,7 @@ from ied_workflow.accounts import Principal
 from ied_workflow.domain import Role
 from ied_workflow.errors import PermissionDenied, Unauthenticated
 from ied_workflow.unit_of_work import UnitOfWork
+from ied_workflow.web.process import in_thread
 from ied_workflow.workflow import Workflow
 
 R = TypeVar("R")
@@ -131,12 +132,13 @@ class Visit:
     user_id: int
     needed: Role
 
-    def together(self, work: Callable[[Principal, UnitOfWork], R]) -> R:
-        """Read the user, check the role (403), then run `work` in the same unit of work:
-        the `Workflow` calls it makes join that transaction. A session whose user is gone
-        or disabled is ended and redirected to /login."""
+    async def together(self, work: Callable[[Principal, UnitOfWork], R]) -> R:
+        """Read the user, check the role (403), then run `work` in the same unit of work,
+        on a request thread (`process.in_thread`): the `Workflow` calls it makes join that
+        transaction. A session whose user is gone or disabled is ended and redirected to
+        /login. The page is rendered after, on the event loop."""
         wf: Workflow = self.request.app.state.workflow
-        return wf.together(lambda uow: work(self._who(wf), uow))
+        return await in_thread(wf.together, lambda uow: work(self._who(wf), uow))
 
     def _who(self, wf: Workflow) -> Principal:
         try:

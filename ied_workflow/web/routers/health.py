@@ -6,26 +6,27 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from ied_workflow.web.auth import WorkflowDep
+from ied_workflow.web.process import in_thread
 from ied_workflow.web.schemas import Health
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz", response_model=Health)
-def healthz() -> Health:
-    """The process is up (touches nothing else)."""
+async def healthz() -> Health:
+    """The process is up (touches nothing else, so no thread)."""
     return Health(status="ok")
 
 
 @router.get("/readyz", response_model=Health, responses={503: {"description": "No database"}})
-def readyz(wf: WorkflowDep) -> Health:
+async def readyz(wf: WorkflowDep) -> Health:
     """The database answers; 503 (problem+json) when it does not."""
-    wf.ping()
+    await in_thread(wf.ping)
     return Health(status="ready")
 
 
 @router.get("/metrics", response_class=Response)
-def metrics(request: Request) -> Response:
+async def metrics(request: Request) -> Response:
     """Prometheus text: follow-ups by status, overdue, delivery backlog, request latency."""
-    body = generate_latest(request.app.state.metrics)
+    body = await in_thread(generate_latest, request.app.state.metrics)
     return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -31,7 +31,7 @@ Checkbox = Annotated[bool, Form()]
 ACTION = links.FOLLOW_UPS + "/{id}/"
 
 
-def _act(
+async def _act(
     request: Request,
     follow_up_id: int,
     visit: session.Visit,
@@ -42,28 +42,28 @@ def _act(
     success go back to the page (POST-redirect-GET) with `done`."""
     wf: Workflow = request.app.state.workflow
     try:
-        visit.together(lambda who, uow: change(wf, who))
+        await visit.together(lambda who, uow: change(wf, who))
     except VersionMismatch as mismatch:
         message = (
             f"Someone else changed this follow-up first (it is now at version "
             f"{mismatch.current_version}). Nothing of yours was saved: check the page as it "
             "is now and try again."
         )
-        return detail_page(request, follow_up_id, visit, error=message, status=409)
+        return await detail_page(request, follow_up_id, visit, error=message, status=409)
     except (RuleViolation, ValidationError) as refused:
         status = 422 if isinstance(refused, ValidationError) else 409
         message = "Refused: " + sentence(str(refused))
-        return detail_page(request, follow_up_id, visit, error=message, status=status)
+        return await detail_page(request, follow_up_id, visit, error=message, status=status)
     session.flash(request, done)
     return RedirectResponse(links.follow_up(follow_up_id), status_code=303)
 
 
 @router.post(ACTION + forms.FORMS["start"].slug)
-def start(
+async def start(
     request: Request, follow_up_id: FollowUpId, visit: session.OperatorForm, version: Version = None
 ) -> Response:
     """Staff begin working it: pending to in progress."""
-    return _act(
+    return await _act(
         request,
         follow_up_id,
         visit,
@@ -73,7 +73,7 @@ def start(
 
 
 @router.post(ACTION + forms.FORMS["log_contact"].slug)
-def log_contact(
+async def log_contact(
     request: Request,
     follow_up_id: FollowUpId,
     visit: session.OperatorForm,
@@ -82,7 +82,7 @@ def log_contact(
     note: Text = "",
 ) -> Response:
     """One attempt to reach the customer (it starts a pending follow-up)."""
-    return _act(
+    return await _act(
         request,
         follow_up_id,
         visit,
@@ -94,7 +94,7 @@ def log_contact(
 
 
 @router.post(ACTION + forms.FORMS["record_outcome"].slug)
-def record_outcome(
+async def record_outcome(
     request: Request,
     follow_up_id: FollowUpId,
     visit: session.OperatorForm,
@@ -118,7 +118,7 @@ def record_outcome(
         referral=referral,
         notes=notes or None,
     )
-    return _act(
+    return await _act(
         request,
         follow_up_id,
         visit,
@@ -130,7 +130,7 @@ def record_outcome(
 
 
 @router.post(ACTION + forms.FORMS["resolve_issue"].slug)
-def resolve_issue(
+async def resolve_issue(
     request: Request,
     follow_up_id: FollowUpId,
     visit: session.OperatorForm,
@@ -138,7 +138,7 @@ def resolve_issue(
     note: Text = "",
 ) -> Response:
     """The customer's issue was handled; the follow-up stays closed with issue."""
-    return _act(
+    return await _act(
         request,
         follow_up_id,
         visit,
@@ -150,7 +150,7 @@ def resolve_issue(
 
 
 @router.post(ACTION + forms.FORMS["reschedule"].slug)
-def reschedule(
+async def reschedule(
     request: Request,
     follow_up_id: FollowUpId,
     visit: session.OperatorForm,
@@ -163,11 +163,11 @@ def reschedule(
         when = forms.local_datetime(due_at, wf.settings.zone)
         return wf.reschedule(follow_up_id, due_at=when, by=who.email, expected_version=version)
 
-    return _act(request, follow_up_id, visit, "Rescheduled.", change)
+    return await _act(request, follow_up_id, visit, "Rescheduled.", change)
 
 
 @router.post(ACTION + forms.FORMS["add_note"].slug)
-def add_note(
+async def add_note(
     request: Request,
     follow_up_id: FollowUpId,
     visit: session.OperatorForm,
@@ -175,7 +175,7 @@ def add_note(
     note: Text = "",
 ) -> Response:
     """Append a note, in any status."""
-    return _act(
+    return await _act(
         request,
         follow_up_id,
         visit,

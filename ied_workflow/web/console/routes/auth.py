@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 
 from ied_workflow import links
@@ -13,13 +12,14 @@ from ied_workflow.errors import Unauthenticated
 from ied_workflow.web.console import session
 from ied_workflow.web.console.pages import PageRoute, render
 from ied_workflow.web.console.throttle import LoginThrottle
+from ied_workflow.web.process import in_thread
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 REFUSED = "That email and password do not match an active account."
 
 
 @router.get(links.LOGIN)
-def login_form(request: Request, next: str | None = None) -> Response:
+async def login_form(request: Request, next: str | None = None) -> Response:
     """The sign-in form; someone already signed in goes on to where they were heading."""
     if isinstance(request.session.get(session.USER), int):
         return RedirectResponse(session.local_path(next), status_code=303)
@@ -44,7 +44,7 @@ async def login(
         message = f"Too many failed attempts. Try again in {int(wait) + 1} seconds."
         return _again(request, message, email, heading, 429)
     try:
-        who = await run_in_threadpool(request.app.state.workflow.sign_in, email, password)
+        who = await in_thread(request.app.state.workflow.sign_in, email, password)
     except Unauthenticated:
         throttle.failed(key)
         return _again(request, REFUSED, email, heading, 401)
@@ -60,9 +60,9 @@ def _again(request: Request, error: str, email: str, heading: str, status: int) 
 
 
 @router.post(links.LOGOUT)
-def logout(request: Request, visit: session.SignedInForm) -> Response:
+async def logout(request: Request, visit: session.SignedInForm) -> Response:
     """Forget the session; the next page asks to sign in again."""
-    visit.together(lambda who, uow: who)  # a session already ended goes to /login
+    await visit.together(lambda who, uow: who)  # a session already ended goes to /login
     session.end(request)
     session.flash(request, "You are signed out.")
     return RedirectResponse(links.LOGIN, status_code=303)

@@ -56,7 +56,7 @@ TILES = [  # (label, dashboard count key, list query, tone)
 
 
 @router.get(links.DASHBOARD)
-def dashboard(request: Request, visit: session.Viewer) -> Response:
+async def dashboard(request: Request, visit: session.Viewer) -> Response:
     """Counts first, then the four lists a morning starts with."""
     wf: Workflow = request.app.state.workflow
     page = _Reader(
@@ -65,7 +65,7 @@ def dashboard(request: Request, visit: session.Viewer) -> Response:
     # One transaction for the whole page: one instant for its lists, one pool checkout,
     # one BEGIN and COMMIT instead of one per count and list.
     # The session's user is read in it too.
-    who, (now, counted, sections) = visit.together(lambda who, uow: (who, page.read(uow)))
+    who, (now, counted, sections) = await visit.together(lambda who, uow: (who, page.read(uow)))
     tiles = [
         Tile(label, counted.counts[key], links.listing(**query), tone)
         for label, key, query, tone in TILES

@@ -25,7 +25,7 @@ FollowUpId = Annotated[int, Path(alias="id", ge=1, le=2**63 - 1)]
 
 
 @router.get(links.FOLLOW_UPS)
-def listing(
+async def listing(
     request: Request,
     visit: session.Viewer,
     statuses: Annotated[list[Status], Query(alias="status")] = [],  # noqa: B006
@@ -83,7 +83,7 @@ def listing(
         zone = wf.settings.zone
         return who, uow.now, rows, snapshots.counts(uow.now, {"list": where}, zone, cap=COUNT_CAP)
 
-    who, now, rows, counted = visit.together(read)
+    who, now, rows, counted = await visit.together(read)
     following = None
     if len(rows) > PAGE:
         last = rows[PAGE - 1]
@@ -117,17 +117,17 @@ def _identifier(value: str, name: str) -> str:
 
 
 @router.get(links.FOLLOW_UPS + "/{id}")
-def detail(request: Request, follow_up_id: FollowUpId, visit: session.Viewer) -> Response:
+async def detail(request: Request, follow_up_id: FollowUpId, visit: session.Viewer) -> Response:
     """Every contract field, the contact timeline, the audit history, the allowed forms."""
-    return detail_page(request, follow_up_id, visit)
+    return await detail_page(request, follow_up_id, visit)
 
 
-def detail_page(
+async def detail_page(
     request: Request, follow_up_id: int, visit: session.Visit, *, error: str = "", status: int = 200
 ) -> Response:
     """The detail page as it stands now; actions render it again with their refusal."""
     wf: Workflow = request.app.state.workflow
-    who, now, follow_up, (events, attempts) = visit.together(
+    who, now, follow_up, (events, attempts) = await visit.together(
         lambda who, uow: (who, uow.now, wf.get(follow_up_id), wf.history(follow_up_id))
     )
     zone = wf.settings.zone

@@ -17,21 +17,23 @@ SHOWN = 200
 
 
 @router.get(links.NOTIFICATIONS)
-def failed(request: Request, visit: session.Admin) -> Response:
+async def failed(request: Request, visit: session.Admin) -> Response:
     """The failed deliveries, newest first."""
     wf: Workflow = request.app.state.workflow
-    who, rows = visit.together(lambda who, uow: (who, wf.notifications("failed", limit=SHOWN)))
+    who, rows = await visit.together(
+        lambda who, uow: (who, wf.notifications("failed", limit=SHOWN))
+    )
     return render(request, "notifications.html.j2", who=who, rows=rows, shown=SHOWN)
 
 
 @router.post(links.NOTIFICATIONS + "/{id}/retry")
-def retry(
+async def retry(
     request: Request,
     delivery_id: Annotated[int, Path(alias="id", ge=1, le=2**63 - 1)],
     visit: session.AdminForm,
 ) -> Response:
     """Put one failed delivery back in line; the next dispatch sends it."""
     wf: Workflow = request.app.state.workflow
-    visit.together(lambda who, uow: wf.retry_notification(delivery_id))
+    await visit.together(lambda who, uow: wf.retry_notification(delivery_id))
     session.flash(request, f"Delivery {delivery_id} is queued for another attempt.")
     return RedirectResponse(links.NOTIFICATIONS, status_code=303)
