@@ -94,7 +94,8 @@ class Settings(BaseSettings):
     # for this long, then counted again: each count is capped but still 1-2 ms of database
     # CPU, nine a page. The answer says when they were counted. 0: count on every request.
     dashboard_counts_seconds: float = Field(default=5, ge=0)
-    # Threads per server process for the blocking work of requests (their unit of work).
+    # Threads per server process for the blocking work of requests (their unit of work;
+    # static files have as many of their own).
     # Few: the work is mostly Python under one GIL, and a queue of requests waiting for a
     # thread is served in order, while many threads contending for the GIL answer some
     # requests very late (16 clients, 40 threads: p99 3-5x p50; 4 threads: 2x). The

@@ -56,7 +56,8 @@ def json_response(
     content: Any, status_code: int = 200, headers: dict[str, str] | None = None
 ) -> Response:
     """JSON data (dicts, lists, str, int, bool, None, enums, aware datetimes) as the
-    schemas dump it: orjson writes an instant as `isoformat` does, offset included.
+    schemas dump it: orjson writes an instant as `isoformat` does, offset included, for
+    every offset in whole minutes (the database's are UTC; AwareDatetime refuses others).
 
     Five `isoformat` calls a follow-up were a third of an overdue page's server CPU on
     a slow machine; orjson writes the instants without making a string of each.

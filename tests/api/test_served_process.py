@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import importlib
+import inspect
+import pkgutil
 import threading
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import anyio.to_thread
 import pytest
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
 from config.settings import get_settings
-from ied_workflow.web import process
+from ied_workflow.web import process, routers
 from ied_workflow.web.app import RECOUNTS, served_app
+from ied_workflow.web.console import routes as console_routes
 from tests.api.conftest import SECRET
 from tests.support.settings import build_settings
 
@@ -64,14 +70,52 @@ async def _thread_tokens() -> float:
 
 
 async def _request_threads() -> set[str]:
-    """The threads that 12 blocking calls, made at once through `in_thread`, ran on."""
+    """The threads that 12 blocking calls, made at once through `in_thread`, ran on.
+
+    Each waits for two others at a barrier: with fewer than three threads none would
+    pass it (BrokenBarrierError), with more, more names would come back.
+    """
+    meeting = threading.Barrier(3, timeout=5)
 
     def blocking() -> str:
-        time.sleep(0.05)
+        meeting.wait()
         return threading.current_thread().name
 
     names = await asyncio.gather(*(process.in_thread(blocking) for _ in range(12)))
     return set(names)
+
+
+def test_every_route_and_dependency_is_async() -> None:
+    """A plain `def` route or dependency would run on anyio's threads, beside the
+    request threads the database pool is sized for (`process.in_thread`)."""
+    plain = [
+        f"{route.path}: {call.__qualname__}"
+        for route in _routes()
+        for call in _calls(route.dependant)
+        if not (inspect.iscoroutinefunction(call) or _is_async_callable_object(call))
+    ]
+    assert len(list(_routes())) > 20  # the API's and the console's
+    assert plain == []
+
+
+def _routes() -> Iterator[APIRoute]:
+    """Every route of every router module of the API and the console."""
+    for package in (routers, console_routes):
+        for found in pkgutil.iter_modules(package.__path__):
+            module = importlib.import_module(f"{package.__name__}.{found.name}")
+            yield from (r for r in module.router.routes if isinstance(r, APIRoute))
+
+
+def _is_async_callable_object(call: object) -> bool:
+    """An instance whose `__call__` is `async` (FastAPI's HTTPBearer)."""
+    return inspect.iscoroutinefunction(type(call).__call__)
+
+
+def _calls(dependant: Dependant) -> Iterator[Callable[..., Any]]:
+    if dependant.call is not None:
+        yield dependant.call
+    for sub in dependant.dependencies:
+        yield from _calls(sub)
 
 
 def test_a_server_needs_at_least_one_thread() -> None:

@@ -29,6 +29,9 @@ ENV = Environment(
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    # Pages render on the event loop: templates are package files that change only with
+    # a release, so each is read and compiled once, with no `stat` of it per page.
+    auto_reload=False,
 )
 
 
