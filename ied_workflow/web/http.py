@@ -8,9 +8,7 @@ import hashlib
 import hmac
 import json
 import re
-from dataclasses import fields
 from datetime import datetime
-from operator import attrgetter
 from typing import Any
 
 import orjson
@@ -19,14 +17,9 @@ from fastapi import Response
 from ied_workflow import validation
 from ied_workflow.domain import FollowUp
 from ied_workflow.errors import ValidationError
-from ied_workflow.web.schemas import FollowUpOut
 
 STRONG_TAG = re.compile(r'"(\d{1,18})"')
 SIGNATURE_BYTES = 16
-# FollowUpOut's JSON names, in FollowUp's order.
-_NAMES = [f.name for f in fields(FollowUp)]
-_ALIASES = [FollowUpOut.model_fields[name].alias or name for name in _NAMES]
-_VALUES = attrgetter(*_NAMES)
 
 
 def etag(version: int) -> str:
@@ -41,15 +34,39 @@ def answer(
     return json_response(follow_up_json(follow_up), status_code, tagged)
 
 
-def follow_up_json(follow_up: FollowUp) -> dict[str, Any]:
-    """The follow-up as FollowUpOut names its fields, for `json_response` to write.
+def follow_up_json(f: FollowUp) -> dict[str, Any]:
+    """The follow-up under FollowUpOut's names, for `json_response` to write.
 
     Validating the dataclass into FollowUpOut (from attributes) and dumping that cost
     about 18 µs a follow-up, over a third of a 100-row list's CPU. FollowUp holds what
     the database returned, already of the schema's types, so there is nothing to
     validate; tests/unit/test_follow_up_body.py compares the two outputs byte for byte.
+    Written out, this dict takes half the time of one zipped from the names (0.8 µs).
     """
-    return dict(zip(_ALIASES, _VALUES(follow_up), strict=True))
+    return {
+        "id": f.id,
+        "leadId": f.lead_id,
+        "installerId": f.installer_id,
+        "status": f.status,
+        "dueAt": f.due_at,
+        "createdAt": f.created_at,
+        "createdByEmail": f.created_by_email,
+        "updatedAt": f.updated_at,
+        "version": f.version,
+        "startedAt": f.started_at,
+        "completedAt": f.completed_at,
+        "contactAttemptCount": f.contact_attempt_count,
+        "lastContactedAt": f.last_contacted_at,
+        "lastContactedByEmail": f.last_contacted_by_email,
+        "lastContactOutcome": f.last_contact_outcome,
+        "reachedCustomer": f.reached_customer,
+        "satisfactionOutcome": f.satisfaction_outcome,
+        "hasIssue": f.has_issue,
+        "issueSummary": f.issue_summary,
+        "issueResolved": f.issue_resolved,
+        "referralOpportunity": f.referral_opportunity,
+        "notes": f.notes,
+    }
 
 
 def json_response(

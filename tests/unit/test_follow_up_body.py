@@ -4,7 +4,7 @@ what validating it into FollowUpOut and dumping that gives (the OpenAPI schema's
 from __future__ import annotations
 
 import json
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import UTC, datetime, timedelta, timezone
 
 from ied_workflow.domain import FollowUp
@@ -41,6 +41,18 @@ def _every_field_set() -> FollowUp:
     )
 
 
+def _flags_the_other_way() -> FollowUp:
+    """With the two fixtures above, every two fields of one type differ in one of them,
+    so a body that swapped two fields would not match the schema's."""
+    return replace(
+        _every_field_set(),
+        referral_opportunity=False,
+        issue_resolved=True,
+        has_issue=False,
+        last_contacted_by_email="agent@ied.example",
+    )
+
+
 def _fresh() -> FollowUp:
     return FollowUp(
         id=8,
@@ -60,7 +72,7 @@ def _as_schema_dumps_it(follow_up: FollowUp) -> bytes:
 
 
 def test_body_is_byte_for_byte_what_the_schema_dumps() -> None:
-    for follow_up in (_every_field_set(), _fresh()):
+    for follow_up in (_every_field_set(), _flags_the_other_way(), _fresh()):
         body = http.json_response(http.follow_up_json(follow_up)).body
         assert body == _as_schema_dumps_it(follow_up)
 
