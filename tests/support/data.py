@@ -7,7 +7,7 @@ right after a PostgreSQL restart retries on a fresh connection instead of failin
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,11 +42,20 @@ def delivery_rows(workflow: Workflow) -> list[dict[str, Any]]:
     return sorted(workflow.notifications(limit=1_000_000), key=lambda row: row["id"])
 
 
-def all_sent(workflow: Workflow) -> bool:
-    """There are deliveries, every one is sent, and no alert waits for a channel."""
+def all_sent(workflow: Workflow, channels: Collection[str] = ()) -> bool:
+    """There are deliveries, every one is sent, and no alert waits for a channel.
+
+    Channels fan out one at a time: with `channels`, every alert must also have a
+    delivery on each of them, or one channel's sent delivery would pass for all.
+    """
     rows = delivery_rows(workflow)
     waiting = workflow.undelivered_alerts(limit=1)
-    return bool(rows) and not waiting and all(row["status"] == "sent" for row in rows)
+    taken: dict[int, set[str]] = {}
+    for row in rows:
+        taken.setdefault(row["alert_id"], set()).add(row["channel"])
+    on_every_channel = all(set(channels) <= seen for seen in taken.values())
+    sent = all(row["status"] == "sent" for row in rows)
+    return bool(rows) and not waiting and sent and on_every_channel
 
 
 def duplicates(ids: Iterable[int]) -> int:

@@ -20,6 +20,7 @@ from celery.signals import task_postrun
 
 from config.celery_app import make_app
 from config.settings import get_settings
+from ied_workflow.alerts.channels import channels_from_settings
 from ied_workflow.domain import Outcome
 from ied_workflow.workflow import Workflow
 from tests.support.data import OPS, OPS_EMAILS, all_sent, delivery_rows, overdue_follow_ups
@@ -70,7 +71,9 @@ class Worker:
         self.finished.wait(self.app.send_task(name, kwargs=kwargs).id, timeout=30)
 
     def wait_all_sent(self) -> None:
-        wait_until(lambda: all_sent(self.workflow), 30, "every outbox row sent")
+        """Every outbox row sent on every channel the worker sends to."""
+        channels = set(channels_from_settings(get_settings()))
+        wait_until(lambda: all_sent(self.workflow, channels), 30, "every outbox row sent")
 
 
 @pytest.fixture
