@@ -72,7 +72,7 @@ class Worker:
 
     def wait_all_sent(self) -> None:
         """Every outbox row sent on every channel the worker sends to."""
-        channels = set(channels_from_settings(get_settings()))
+        channels = channels_from_settings(self.workflow.settings)  # the deployment's
         wait_until(lambda: all_sent(self.workflow, channels), 30, "every outbox row sent")
 
 

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 
+from ied_workflow.alerts.channels import channels_from_settings
 from ied_workflow.domain import Outcome
 from tests.support.data import OPS, all_sent, overdue_follow_ups
 from tests.support.deployment import Deployment
@@ -41,7 +42,8 @@ def test_worker_process_delivers_overdue_and_closed_with_issue_alerts(
     with deployment.broker() as sender:
         worker.start().wait_ready()
         sender.send_task("ied.dispatch_notifications", queue=namespace)
-        wait_until(lambda: all_sent(workflow), 30, "every outbox row sent")
+        channels = channels_from_settings(workflow.settings)  # the worker's, too
+        wait_until(lambda: all_sent(workflow, channels), 30, "every outbox row sent")
     worker.stop()
 
     # Then Slack and email each carried one overdue list and one closed-with-issue alert
