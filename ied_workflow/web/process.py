@@ -42,7 +42,7 @@ async def in_thread(call: Callable[..., R], /, *args: Any) -> R:
     """`call(*args)` on the process's request threads, where a request's blocking work
     (its unit of work) runs: the loop's default executor, IED_WEB_THREADS of them.
 
-    Every route is `async` and hands its work over here, once: asyncio's handoff costs
+    Every route is `async` and hands each unit of work over here: asyncio's handoff costs
     about 20 µs of CPU, anyio's (what FastAPI uses for a plain `def` route or dependency)
     about 65 µs, and a `def` route with a response model pays it twice.
     """

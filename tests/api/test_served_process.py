@@ -88,13 +88,14 @@ async def _request_threads() -> set[str]:
 def test_every_route_and_dependency_is_async() -> None:
     """A plain `def` route or dependency would run on anyio's threads, beside the
     request threads the database pool is sized for (`process.in_thread`)."""
+    routes = list(_routes())
     plain = [
         f"{route.path}: {call.__qualname__}"
-        for route in _routes()
+        for route in routes
         for call in _calls(route.dependant)
         if not (inspect.iscoroutinefunction(call) or _is_async_callable_object(call))
     ]
-    assert len(list(_routes())) > 20  # the API's and the console's
+    assert len(routes) > 20  # the API's and the console's
     assert plain == []
 
 
