@@ -46,6 +46,10 @@ class _Compiled:
             for name, type_ in binds.items()
             if (proc := type_.dialect_impl(dialect).bind_processor(dialect)) is not None
         }
+        # Values the statement holds itself (a literal, LIMIT 1), as `execute` sends them;
+        # a parameter built without a value stays required.
+        held = {name: bind.effective_value for bind, name in named.items() if not bind.required}
+        self.held: dict[str, Any] = self._processed(held)
         columns = getattr(statement, "exported_columns", ())
         self.results: list[tuple[int, Processor]] = [
             (i, proc)
@@ -55,6 +59,10 @@ class _Compiled:
         ]
 
     def params(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        given = self._processed(values)
+        return self.held | given if self.held else given
+
+    def _processed(self, values: Mapping[str, Any]) -> dict[str, Any]:
         binds = self.binds
         return {k: binds[k](v) if k in binds else v for k, v in values.items()}
 

@@ -8,12 +8,14 @@ transaction of the work it measures, or follows it in a short one of its own.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import select
 
 from ied_workflow import tables as t
-from ied_workflow.repository import upsert_insert
+from ied_workflow.repository import insert_of
 from ied_workflow.unit_of_work import UnitOfWork
 
 m = t.measurements.c
@@ -45,14 +47,17 @@ def _upsert(uow: UnitOfWork, values: Mapping[tuple[str, str], float], *, adding:
         {"name": name, "label": label, "value": float(value), "updated_at": uow.now}
         for (name, label), value in sorted(values.items())  # one lock order for every writer
     ]
-    statement = upsert_insert(uow.conn, t.measurements)
+    uow.conn.execute(_upsert_statement(uow.conn.dialect.name, adding), rows)
+
+
+@functools.cache
+def _upsert_statement(dialect: str, adding: bool) -> Any:
+    """Built once per dialect: a scan records its figures every few seconds."""
+    statement = insert_of(dialect)(t.measurements)
     new = statement.excluded
     value = m.value + new.value if adding else new.value
-    uow.conn.execute(
-        statement.on_conflict_do_update(
-            index_elements=["name", "label"], set_={"value": value, "updated_at": new.updated_at}
-        ),
-        rows,
+    return statement.on_conflict_do_update(
+        index_elements=["name", "label"], set_={"value": value, "updated_at": new.updated_at}
     )
 
 

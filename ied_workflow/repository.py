@@ -6,6 +6,7 @@ call cost more than running it (see docs/benchmarks.md).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import fields
 from datetime import datetime
 from functools import lru_cache
@@ -22,8 +23,12 @@ from ied_workflow.errors import ConcurrentModification, NotFound
 
 def upsert_insert(conn: Connection, table: t.Table) -> Any:
     """The dialect's INSERT that supports ON CONFLICT (PostgreSQL and SQLite)."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
+    return insert_of(conn.dialect.name)(table)
+
+
+def insert_of(dialect_name: str) -> Callable[[t.Table], Any]:
+    """`insert` of the dialect named, for statements built once per dialect."""
+    return postgresql.insert if dialect_name == "postgresql" else sqlite.insert
 
 
 def _rows_of(table: t.Table, row_type: type) -> Select[Any]:

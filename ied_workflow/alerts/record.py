@@ -55,5 +55,10 @@ def record(
 
 def inserted(conn: Connection, statement: Any) -> int:
     """Rows an `INSERT ... ON CONFLICT DO NOTHING` wrote."""
-    statement = statement.on_conflict_do_nothing().execution_options(preserve_rowcount=True)
-    return max(0, int(conn.execute(statement).rowcount))
+    return max(0, int(conn.execute(ignoring_conflicts(statement)).rowcount))
+
+
+def ignoring_conflicts(statement: Any) -> Any:
+    """`statement` (an INSERT) writing nothing for a row that is already there, and
+    counting the rows it wrote."""
+    return statement.on_conflict_do_nothing().execution_options(preserve_rowcount=True)

@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine, event, literal_column, select
+from sqlalchemy import Engine, Integer, String, bindparam, event, literal, literal_column, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from ied_workflow import db, queries, repository
 from ied_workflow import tables as t
 from ied_workflow.clock import FixedClock
+from ied_workflow.cursor_sql import CursorStatement
 from ied_workflow.domain import ContactAttempt, Event, Status
 from ied_workflow.workflow import Workflow
 from tests.integration.test_contract import delivered, reached
@@ -159,3 +160,21 @@ def test_a_value_the_driver_cannot_read_fails_as_execute_fails(
     # Then the failure is wrapped as `execute` wraps it, and the connection stays usable
     assert "infinity" in str(raised.value.orig).lower() or "too large" in str(raised.value)
     assert not raised.value.connection_invalidated
+
+
+def test_values_a_statement_holds_are_sent_and_a_parameter_without_one_stays_required(
+    postgres_engine: Engine,
+) -> None:
+    # Given a statement with a literal, a LIMIT and one parameter built without a value
+    statement = CursorStatement(
+        select(literal("overdue:", String), bindparam("n", type_=Integer)).limit(1)
+    )
+    with postgres_engine.connect() as conn, conn.begin():
+        # When it runs on the cursor with the parameter, then without it
+        row = statement.first(conn, {"n": 7})
+        with pytest.raises(DBAPIError) as raised:
+            statement.first(conn, {})
+    # Then the literal and the LIMIT went with the value given; a missing one is an error,
+    # never a NULL
+    assert row == ("overdue:", 7)
+    assert "n" in str(raised.value.orig)
