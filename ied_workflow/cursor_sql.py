@@ -34,6 +34,10 @@ class _Compiled:
         named = {
             bind: name for bind, name in compiled.bind_names.items() if not bind.literal_execute
         }
+        if compiled.insert_prefetch or compiled.update_prefetch or any(b.callable for b in named):
+            # `execute` computes these on every call (a column's Python default, a
+            # callable's value); compiled once, they would be frozen or sent as NULL.
+            raise TypeError("a cursor statement cannot take values computed per call")
         self.sql: str = compiled.string
         if compiled.literal_execute_params:
             # Values fixed in the statement (`literal_execute`, e.g. checked statuses):

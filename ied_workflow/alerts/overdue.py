@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Select, String, bindparam, case, cast, literal, or_, select, tuple_
+from sqlalchemy import Integer, Select, String, bindparam, case, cast, literal, or_, select, tuple_
 
 from ied_workflow import tables as t
 from ied_workflow.alerts.message import Kind
@@ -50,11 +50,12 @@ def scan(uow: UnitOfWork, *, reminder_every: timedelta, batch_size: int) -> Scan
         "skip": batch_size - 1,
     }
     written = batches = 0
-    after: tuple[datetime, int] | None = None
+    after: tuple[Any, ...] | None = None
     while True:
-        bound = _BOUND[after is not None].first(uow.conn, values | _at("after", after))
-        params = values | _at("after", after) | _at("through", bound)
-        batch = _batch(dialect, after is not None, bound is not None)
+        keyset = values | _at("after", after)
+        bound = _upper_bound(after=after is not None).first(uow.conn, keyset)
+        params = keyset | _at("through", bound)
+        batch = _batch(dialect, after=after is not None, through=bound is not None)
         batches += 1
         written += batch.alerts.rowcount(uow.conn, params)
         if batch.remember is not None:  # SQLite: a statement of its own
@@ -63,7 +64,7 @@ def scan(uow: UnitOfWork, *, reminder_every: timedelta, batch_size: int) -> Scan
             if written:
                 uow.after_commit(uow.dispatch_soon)
             return ScanResult(alerts_written=written, batches=batches)
-        after = (bound[0], bound[1])
+        after = bound
 
 
 # Every value the statements take is a parameter, so each is built and compiled once
@@ -94,14 +95,12 @@ def _at(name: str, position: tuple[Any, ...] | None) -> dict[str, Any]:
     return {} if position is None else {f"{name}_due": position[0], f"{name}_id": position[1]}
 
 
-def _upper_bound(after: bool) -> CursorStatement:
+@functools.cache
+def _upper_bound(*, after: bool) -> CursorStatement:
     """The (due_at, id) of a batch's last row; no row when the rest fits in one batch."""
     query = _overdue_rows(after, through=False).with_only_columns(fu.due_at, fu.id)
-    query = query.order_by(fu.due_at, fu.id).offset(bindparam("skip")).limit(1)
+    query = query.order_by(fu.due_at, fu.id).offset(bindparam("skip", type_=Integer)).limit(1)
     return CursorStatement(query)
-
-
-_BOUND = {after: _upper_bound(after) for after in (False, True)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,8 +112,8 @@ class _Batch:
 
 
 @functools.cache
-def _batch(dialect: str, after: bool, through: bool) -> _Batch:
-    """Record the batch's new episodes and remember them, in the same transaction.
+def _batch(dialect: str, *, after: bool, through: bool) -> _Batch:
+    """The statements that record a batch's new episodes and remember them.
 
     On PostgreSQL both writes are one statement, so the new episodes are found once.
     """

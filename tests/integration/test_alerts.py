@@ -12,7 +12,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 
 from ied_workflow import tables
 from ied_workflow.alerts import deliveries
@@ -115,11 +115,25 @@ def test_closed_and_future_follow_ups_are_not_alerted(workflow: Workflow) -> Non
 
 
 def test_scan_walks_the_overdue_rows_in_batches(database_url: str, engine: Engine) -> None:
+    # Given 7 overdue follow-ups due at the same time (ties broken by id), batches of 3
     workflow = Workflow(engine, build_settings(database_url, scan_batch_size=3))
-    for i in range(7):
-        delivered(workflow, f"L-{i}", due_at=NOW - HOUR)  # same due date: ties broken by id
-    result = workflow.scan_overdue(NOW)
+    ids = [delivered(workflow, f"L-{i}", due_at=NOW - HOUR).id for i in range(7)]
+    # When one scan runs, each batch's INSERT of alerts watched
+    batches: list[tuple[Any, ...]] = []
+
+    def watch(_c: Any, cursor: Any, sql: str, values: Any, context: Any, _many: bool) -> None:
+        if "INSERT INTO alerts " in sql:  # named values on the cursor path, or the context's
+            named = values if isinstance(values, dict) else context.compiled_parameters[0]
+            batches.append((named.get("after_id"), named.get("through_id"), cursor.rowcount))
+
+    event.listen(engine, "after_cursor_execute", watch)
+    try:
+        result = workflow.scan_overdue(NOW)
+    finally:
+        event.remove(engine, "after_cursor_execute", watch)
+    # Then 3, 3 and 1 alerts, each batch starting after the row the last one ended on
     assert (result.alerts_written, result.batches) == (7, 3)
+    assert batches == [(None, ids[2], 3), (ids[2], ids[5], 3), (ids[5], None, 1)]
 
 
 def test_closed_with_issue_records_an_alert_with_the_outcome(workflow: Workflow) -> None:

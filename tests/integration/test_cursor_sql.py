@@ -178,3 +178,26 @@ def test_values_a_statement_holds_are_sent_and_a_parameter_without_one_stays_req
     # never a NULL
     assert row == ("overdue:", 7)
     assert "n" in str(raised.value.orig)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        select(bindparam("at", callable_=lambda: NOW)),  # a value computed on each call
+        t.deliveries.insert().values(  # leaves status and attempts to their Python defaults
+            alert_id=bindparam("alert_id"), channel="slack", next_attempt_at=bindparam("at")
+        ),
+    ],
+    ids=["callable", "column-default"],
+)
+def test_a_value_computed_per_call_is_refused_on_the_cursor(
+    postgres_engine: Engine, statement: Any
+) -> None:
+    # Given a statement whose values `execute` would compute on every call
+    # When it runs on the cursor, then it is refused before anything is sent
+    with (
+        postgres_engine.connect() as conn,
+        conn.begin(),
+        pytest.raises(TypeError, match="computed per call"),
+    ):
+        CursorStatement(statement).first(conn, {"alert_id": 1, "at": NOW})
