@@ -74,6 +74,7 @@ def test_suite_produces_every_figure(data_sets: tuple[str, str], tmp_path: Path)
         "dispatch, SMTP connections",
         "worker peak RSS, scan of the large table",
         "api writes through HTTP",
+        "api writes, machine CPU per write",
         "alert latency p99",
         "alert latency median",
         "alert latency max",
