@@ -5,7 +5,7 @@
                             cases called in-process through `Workflow` by 16 threads
   api writes, machine CPU   the busy CPU of the whole machine (server, PostgreSQL, wrk,
     per write               kernel) per write in the same runs, against the in-process
-                            side's: what HTTP adds, in ms, whatever the machine's speed
+                            side's: what HTTP adds to a write, in ms of this machine's CPU
   api reads                 GET /api/v1/follow-ups?overdue=true, GET /api/v1/dashboard: p99
   console                   the dashboard, a filtered list, a detail page with 50 history
                             rows, on a signed-in session: p95
@@ -108,8 +108,9 @@ def _wrk_writes(server: Server, url: str, seconds: float) -> dict[str, Any]:
 
 def _busy_seconds() -> float:
     """CPU seconds the whole machine has spent running anything (every core): the server,
-    PostgreSQL, wrk and the kernel's loopback work alike. Linux counts guest time inside
-    user time and steal is the hypervisor's, so neither is added."""
+    PostgreSQL, wrk itself and the kernel's loopback work alike. Idle and I/O wait (where
+    a commit's fsync waits) are not running; Linux counts guest time inside user time and
+    steal is the hypervisor's, so neither is added."""
     t = psutil.cpu_times()
     return t.user + t.nice + t.system + getattr(t, "irq", 0.0) + getattr(t, "softirq", 0.0)
 
@@ -222,8 +223,9 @@ def _writes_figure(writes: dict[str, list[dict[str, Any]]]) -> Figure:
 def _cpu_figure(writes: dict[str, list[dict[str, Any]]]) -> Figure:
     """The machine's busy CPU per write on each side; no goal, it explains goal 3's ratio.
 
-    Both sides keep the cores about as busy, so the rates' ratio is close to the
-    inverse of this one, and the difference is what HTTP costs a write in all.
+    Both sides keep the cores nearly as busy, so the rates' ratio is close to the
+    inverse of this one, and the difference is what HTTP costs a write in all (wrk's
+    own CPU, and its start and exit, included).
     """
     http = [run["cpu_ms"] for run in writes["http"]]
     baseline = [run["cpu_ms"] for run in writes["in-process"]]
