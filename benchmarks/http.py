@@ -77,7 +77,7 @@ def measure(url: str, runs: int, seconds: float) -> list[Figure]:
             for name, path in pages.items():
                 got = _wrk_get(server, path.format(detail=detail), seconds)
                 samples.setdefault(name, []).append(got)
-    return [*_writes_figures(writes), *_read_figures(samples)]
+    return [_writes_figure(writes), _cpu_figure(writes), *_read_figures(samples)]
 
 
 def _write_side(side: str, server: Server, url: str, seconds: float) -> dict[str, Any]:
@@ -199,10 +199,6 @@ def _follow_up_with_history(url: str) -> int:
 
 def _clean(runs: Sequence[dict[str, Any]]) -> bool:
     return all(run["non2xx"] == 0 and run["errors"] == 0 for run in runs)
-
-
-def _writes_figures(writes: dict[str, list[dict[str, Any]]]) -> list[Figure]:
-    return [_writes_figure(writes), _cpu_figure(writes)]
 
 
 def _writes_figure(writes: dict[str, list[dict[str, Any]]]) -> Figure:
