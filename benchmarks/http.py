@@ -6,6 +6,10 @@
   api writes, machine CPU   the busy CPU of the whole machine (server, PostgreSQL, wrk,
     per write               kernel) per write in the same runs, against the in-process
                             side's: what HTTP adds to a write, in ms of this machine's CPU
+  api writes, least        the same writes through the least FastAPI app that serves them
+    FastAPI app             (`benchmarks.least_app`), with and without the token's read,
+                            against the same in-process side: goal 3's ceiling in this
+                            design, measured on the machine at hand
   api reads                 GET /api/v1/follow-ups?overdue=true, GET /api/v1/dashboard: p99
   console                   the dashboard, a filtered list, a detail page with 50 history
                             rows, on a signed-in session: p95
@@ -32,7 +36,7 @@ import psutil
 
 from benchmarks.bench_rows import make_follow_ups
 from benchmarks.common import OPS, Figure, Goal, bench_settings
-from benchmarks.web_server import Server, running
+from benchmarks.web_server import Server, least_app, running
 from ied_workflow.domain import Outcome, Satisfaction
 from ied_workflow.workflow import Workflow
 
@@ -48,6 +52,12 @@ API_READS = {
     "api reads, GET /api/v1/follow-ups?overdue=true": "/api/v1/follow-ups?overdue=true",
     "api reads, GET /api/v1/dashboard": "/api/v1/dashboard",
 }
+# goal 3's ceiling: the least FastAPI app's sides, and whether each reads the token
+LEAST = {
+    "api writes, least FastAPI app reading the token": True,
+    "api writes, least FastAPI app reading no token": False,
+}
+SIDES = ("http", "in-process", *LEAST)
 CONSOLE_PAGES = {
     "console, dashboard page": "/",
     "console, filtered list page": "/follow-ups?status=in_progress",
@@ -66,24 +76,38 @@ def measure(url: str, runs: int, seconds: float) -> list[Figure]:
     require_wrk()
     detail = _follow_up_with_history(url)
     samples: dict[str, list[dict[str, Any]]] = {}
-    writes: dict[str, list[dict[str, Any]]] = {"http": [], "in-process": []}
+    writes: dict[str, list[dict[str, Any]]] = {side: [] for side in SIDES}
     with running(url) as server:
         _wrk_writes(server, url, 1)  # warm-up: every worker opens its connections
         for i in range(runs):
             order = ("http", "in-process") if i % 2 == 0 else ("in-process", "http")
             for side in order:
                 writes[side].append(_write_side(side, server, url, seconds))
+            for side in list(LEAST)[:: 1 if i % 2 == 0 else -1]:
+                writes[side].append(_least_side(side, url, seconds))
             pages = API_READS | CONSOLE_PAGES
             for name, path in pages.items():
                 got = _wrk_get(server, path.format(detail=detail), seconds)
                 samples.setdefault(name, []).append(got)
-    return [_writes_figure(writes), _cpu_figure(writes), *_read_figures(samples)]
+    least = [_least_figure(side, writes) for side in LEAST]
+    return [_writes_figure(writes), _cpu_figure(writes), *least, *_read_figures(samples)]
 
 
 def _write_side(side: str, server: Server, url: str, seconds: float) -> dict[str, Any]:
     if side == "http":
         return _wrk_writes(server, url, seconds)
     return _in_process(url, seconds)
+
+
+def _least_side(side: str, url: str, seconds: float) -> dict[str, Any]:
+    """The writes through `benchmarks.least_app`, started for this run alone."""
+    with least_app(url, reads_token=LEAST[side]) as server:
+        _wrk_writes(server, url, 1)  # warm-up, as for the product's server
+        got = _wrk_writes(server, url, seconds)
+    if failed := [check for check, held in _writes_checks([got]).items() if not held]:
+        # a figure with no goal shows no MISS: a ceiling made of refusals would pass unseen
+        raise RuntimeError(f"{side}: not {failed[0]} ({got})")
+    return got
 
 
 def _pool(url: str, seconds: float) -> list[list[int]]:
@@ -207,13 +231,31 @@ def _writes_figure(writes: dict[str, list[dict[str, Any]]]) -> Figure:
         f"ied-workflow serve --workers 2, wrk -t{CLIENTS} -c{CLIENTS} (one connection per "
         "thread, its own follow-ups); baseline: Workflow in-process, 16 threads"
     )
-    checks = {
-        "every answer 2xx, no socket error": _clean(http),
-        "no connection ran out of follow-ups": all(run["exhausted"] == 0 for run in http),
-    }
     rates = [run["rate"] for run in http]
     baseline = [run["rate"] for run in writes["in-process"]]
+    checks = _writes_checks(http)
     return Figure("api writes through HTTP", "tx/s", rates, baseline, WRITE_GOAL, note, checks)
+
+
+def _least_figure(side: str, writes: dict[str, list[dict[str, Any]]]) -> Figure:
+    """What the least FastAPI app makes of goal 3 on this machine: no goal of its own,
+    it says how much of goal 3's gap the design leaves to the product's code."""
+    runs = writes[side]
+    reads = "reading each request's token in its transaction" if LEAST[side] else "reading no token"
+    note = (
+        f"benchmarks.least_app, {reads}, served as serve is (2 workers); wrk as above; "
+        "baseline: the same in-process side as goal 3's"
+    )
+    rates = [run["rate"] for run in runs]
+    baseline = [run["rate"] for run in writes["in-process"]]
+    return Figure(side, "tx/s", rates, baseline, None, note, _writes_checks(runs))
+
+
+def _writes_checks(runs: Sequence[dict[str, Any]]) -> dict[str, bool]:
+    return {
+        "every answer 2xx, no socket error": _clean(runs),
+        "no connection ran out of follow-ups": all(run["exhausted"] == 0 for run in runs),
+    }
 
 
 def _cpu_figure(writes: dict[str, list[dict[str, Any]]]) -> Figure:

@@ -34,6 +34,7 @@ from ied_workflow.workflow import Workflow
 # 2 cores: one worker process per core. Each worker is one Python process (one GIL);
 # PostgreSQL and wrk share the same cores, so more workers would only queue for them.
 WORKERS = 2
+ROOT = Path(__file__).resolve().parent.parent  # benchmarks.least_app is not installed
 BENCH_EMAIL = "bench-http-{}@ied.example"  # one operator per run, removed after it
 STARTUP_SECONDS = 60
 
@@ -50,6 +51,24 @@ class Server:
 @contextlib.contextmanager
 def running(url: str, workers: int = WORKERS) -> Iterator[Server]:
     """`ied-workflow serve` on `url` with a fresh operator; stopped and cleaned up after."""
+    serve = ["-m", "ied_workflow", "serve", "--workers", str(workers)]
+    with _operator(url) as (email, password, token), _serve(serve, url) as base:
+        yield Server(base, f"Bearer {token}", _sign_in(base, email, password))
+
+
+@contextlib.contextmanager
+def least_app(url: str, *, reads_token: bool) -> Iterator[Server]:
+    """`benchmarks.least_app` on `url`, served as `serve` serves the product, with a fresh
+    operator's token (read only when `reads_token`); it has no console, so no cookie."""
+    least = ["-m", "benchmarks.least_app", "--workers", str(WORKERS)]
+    env = {"IED_BENCH_LEAST_TOKEN": "1" if reads_token else "0", "PYTHONPATH": str(ROOT)}
+    with _operator(url) as (_, _, token), _serve(least, url, env) as base:
+        yield Server(base, f"Bearer {token}", "")
+
+
+@contextlib.contextmanager
+def _operator(url: str) -> Iterator[tuple[str, str, str]]:
+    """A fresh operator for one server: email, password and API token; removed after."""
     email = BENCH_EMAIL.format(secrets.token_hex(4))
     password = secrets.token_urlsafe(16)
     wf = Workflow.from_settings(bench_settings(url))
@@ -59,11 +78,7 @@ def running(url: str, workers: int = WORKERS) -> Iterator[Server]:
     finally:
         wf.engine.dispose()
     try:
-        with (
-            tempfile.TemporaryDirectory(prefix="ied-http-bench-") as home,
-            _serve(url, workers, Path(home)) as base,
-        ):
-            yield Server(base, f"Bearer {token}", _sign_in(base, email, password))
+        yield email, password, token
     finally:
         remove_account(url, email)
 
@@ -77,28 +92,30 @@ def remove_account(url: str, email: str) -> None:
 
 
 @contextlib.contextmanager
-def _serve(url: str, workers: int, home: Path) -> Iterator[str]:
+def _serve(arguments: list[str], url: str, env_more: dict[str, str] | None = None) -> Iterator[str]:
+    """`python ARGUMENTS --port P` in a home and a process group of its own, once it
+    answers /readyz; the group is stopped after."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("IED_")}
     env |= {
         "IED_DATABASE_URL": url,
         "IED_SECRET_KEY": secrets.token_urlsafe(48),
         "PYTHONUNBUFFERED": "1",
-    }
-    command = [sys.executable, "-m", "ied_workflow", "serve", "--port", str(port)]
-    command += ["--workers", str(workers)]
-    log = home / "serve.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command, cwd=home, env=env, stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True,  # one group: stopping it reaches every worker
-        )  # fmt: skip
-    try:
-        base = f"http://127.0.0.1:{port}"
-        _wait_ready(base, process, log)
-        yield base
-    finally:
-        _stop(process)
+    } | (env_more or {})
+    command = [sys.executable, *arguments, "--port", str(port)]
+    with tempfile.TemporaryDirectory(prefix="ied-http-bench-") as home:
+        log = Path(home) / "serve.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                command, cwd=home, env=env, stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True,  # one group: stopping it reaches every worker
+            )  # fmt: skip
+        try:
+            base = f"http://127.0.0.1:{port}"
+            _wait_ready(base, process, log)
+            yield base
+        finally:
+            _stop(process)
 
 
 def _free_port() -> int:

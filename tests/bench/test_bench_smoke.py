@@ -75,6 +75,8 @@ def test_suite_produces_every_figure(data_sets: tuple[str, str], tmp_path: Path)
         "worker peak RSS, scan of the large table",
         "api writes through HTTP",
         "api writes, machine CPU per write",
+        "api writes, least FastAPI app reading the token",
+        "api writes, least FastAPI app reading no token",
         "alert latency p99",
         "alert latency median",
         "alert latency max",
