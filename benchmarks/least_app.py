@@ -1,12 +1,12 @@
-"""The least FastAPI app that can serve goal 3's writes: the design's ceiling for goal 3.
+"""The least FastAPI app that serves goal 3's writes: how far goal 3 goes in this design.
 
 The API's three write routes (start, a contact attempt, the outcome) on the same
 `Workflow`, pydantic bodies and answers, with everything else the product adds taken
 away: no middleware, no dependencies, no If-Match, no problem documents, no console, no
-metrics. With IED_BENCH_LEAST_TOKEN=1 each request reads its bearer token in the use
-case's transaction (`Workflow.acting`), as the README's promise that a revoked token
-fails on the next request needs; with 0 no token is read at all, which no product route
-may do. `benchmarks.web_server.least_app` serves it with `serve`'s uvicorn settings.
+metrics. Each request reads its bearer token in the use case's transaction
+(`Workflow.acting`), as the README's promise that a revoked token fails on the next
+request needs; with IED_BENCH_LEAST_TOKEN=0 no token is read at all, which no product
+route may do. `benchmarks.web_server.least_app` serves it with `serve`'s uvicorn settings.
 
     python -m benchmarks.least_app --port 8001 --workers 2   (IED_DATABASE_URL set)
 """
@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Callable
 from fastapi import FastAPI, Request, Response
 
 from config.settings import get_settings
-from ied_workflow import logs
+from ied_workflow.cli.serve import uvicorn_options
 from ied_workflow.domain import FollowUp, Outcome, Role
 from ied_workflow.web import http, process
 from ied_workflow.web.schemas import ContactAttemptIn, NoBody, OutcomeIn
@@ -35,7 +35,7 @@ def app() -> FastAPI:
     """One worker's app: the writes' routes and /readyz, the pool a connection a thread."""
     settings = get_settings()
     wf = Workflow.from_settings(settings, pool_size=settings.web_threads)
-    reads_token = os.environ.get("IED_BENCH_LEAST_TOKEN") == "1"
+    reads_token = os.environ.get("IED_BENCH_LEAST_TOKEN") != "0"  # by default, as the product
 
     @contextlib.asynccontextmanager
     async def tuned(_: FastAPI) -> AsyncIterator[None]:
@@ -80,23 +80,16 @@ def app() -> FastAPI:
 
 
 def main() -> None:
-    """uvicorn as `ied-workflow serve` runs it (factory, workers, access log, headers)."""
+    """uvicorn as `ied-workflow serve` runs it (`serve.uvicorn_options`), on 127.0.0.1."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
     import uvicorn
 
-    uvicorn.run(
-        "benchmarks.least_app:app",
-        factory=True,
-        host="127.0.0.1",
-        port=args.port,
-        workers=args.workers,
-        proxy_headers=True,
-        server_header=False,
-        log_config=logs.dict_config(get_settings()),
-    )
+    options = uvicorn_options(get_settings())
+    app_path = "benchmarks.least_app:app"
+    uvicorn.run(app_path, host="127.0.0.1", port=args.port, workers=args.workers, **options)
 
 
 if __name__ == "__main__":

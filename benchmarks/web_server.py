@@ -3,6 +3,7 @@
 The server runs as production runs it: the `serve` command, a real socket, IED_* settings
 only (the bench database, a secret key), uvicorn's access log on. It lives in a process
 group of its own and `running` always ends that group, even when the benchmark fails.
+`least_app` serves `benchmarks.least_app` (goal 3's least app) the same way.
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ def least_app(url: str, *, reads_token: bool) -> Iterator[Server]:
     """`benchmarks.least_app` on `url`, served as `serve` serves the product, with a fresh
     operator's token (read only when `reads_token`); it has no console, so no cookie."""
     least = ["-m", "benchmarks.least_app", "--workers", str(WORKERS)]
-    env = {"IED_BENCH_LEAST_TOKEN": "1" if reads_token else "0", "PYTHONPATH": str(ROOT)}
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    env = {"IED_BENCH_LEAST_TOKEN": "1" if reads_token else "0", "PYTHONPATH": path}
     with _operator(url) as (_, _, token), _serve(least, url, env) as base:
         yield Server(base, f"Bearer {token}", "")
 
@@ -73,14 +75,14 @@ def _operator(url: str) -> Iterator[tuple[str, str, str]]:
     password = secrets.token_urlsafe(16)
     wf = Workflow.from_settings(bench_settings(url))
     try:
-        wf.add_user(email, role="operator", password=password)
-        token = wf.create_token(email, name="benchmarks.http").token
-    finally:
-        wf.engine.dispose()
-    try:
+        try:
+            wf.add_user(email, role="operator", password=password)
+            token = wf.create_token(email, name="benchmarks.http").token
+        finally:
+            wf.engine.dispose()
         yield email, password, token
     finally:
-        remove_account(url, email)
+        remove_account(url, email)  # also when the token could not be made
 
 
 def remove_account(url: str, email: str) -> None:
@@ -130,7 +132,7 @@ def _wait_ready(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"ied-workflow serve exited: {_tail(log)}")
+            raise RuntimeError(f"the server exited: {_tail(log)}")
         with (
             contextlib.suppress(OSError),
             urllib.request.urlopen(f"{base}/readyz", timeout=2) as answer,
@@ -138,7 +140,7 @@ def _wait_ready(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
             if answer.status == 200:
                 return
         time.sleep(0.1)
-    raise RuntimeError(f"ied-workflow serve not ready in {STARTUP_SECONDS} s: {_tail(log)}")
+    raise RuntimeError(f"the server was not ready in {STARTUP_SECONDS} s: {_tail(log)}")
 
 
 def _tail(log: Path) -> str:
@@ -154,7 +156,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.wait(grace)
             _reap_group(process.pid)
             return
-    raise RuntimeError(f"ied-workflow serve (pid {process.pid}) did not stop")
+    raise RuntimeError(f"the server (pid {process.pid}) did not stop")
 
 
 def _reap_group(pgid: int) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
-from config.settings import get_settings
+from config.settings import Settings, get_settings
 from ied_workflow import db, logs
 from ied_workflow.errors import ValidationError
 
@@ -24,11 +26,19 @@ def serve(
 
     uvicorn.run(
         "ied_workflow.web.app:served_app",
-        factory=True,  # each worker process builds its own app, engine and metrics
         host=host,
         port=port,
         workers=workers,
-        proxy_headers=True,
-        server_header=False,
-        log_config=logs.dict_config(settings),  # IED_LOG_LEVEL / IED_LOG_FORMAT, no secrets
+        **uvicorn_options(settings),
     )
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """How `serve` runs uvicorn, beyond the app, the address and the workers; the
+    benchmarks' least app (`benchmarks/least_app.py`) is served the same way."""
+    return {
+        "factory": True,  # each worker process builds its own app, engine and metrics
+        "proxy_headers": True,
+        "server_header": False,
+        "log_config": logs.dict_config(settings),  # IED_LOG_LEVEL / IED_LOG_FORMAT, no secrets
+    }

@@ -14,7 +14,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from benchmarks import http, web_server
+from benchmarks import http, least_app, web_server
 from benchmarks.bench_rows import make_follow_ups
 from benchmarks.common import libpq_url
 from ied_workflow import db
@@ -49,26 +49,34 @@ def test_a_failed_run_stops_the_server_and_removes_its_operator(url: str) -> Non
         assert conn.execute("SELECT count(*) FROM api_tokens").fetchone() == (0,)
 
 
-def test_the_least_app_reading_tokens_refuses_a_wrong_one_and_acts_as_the_right_ones(
-    url: str,
-) -> None:
-    # Given the least app serving goal 3's writes, told to read each request's token
-    (follow_up_id,) = make_follow_ups(url, 1)
+def test_the_least_app_reads_each_requests_token_unless_told_not_to(url: str) -> None:
+    # Given two fresh follow-ups, and the least app serving goal 3's writes
+    reading, not_reading = make_follow_ups(url, 2)
     with web_server.least_app(url, reads_token=True) as server:
-        start = f"{server.base}/api/v1/follow-ups/{follow_up_id}/start"
-        # When a request sends a token that was never issued, Then it is refused (had it
-        # started the follow-up, the next start would be refused as a conflict)
-        with pytest.raises(urllib.error.HTTPError):
+        start = f"{server.base}/api/v1/follow-ups/{reading}/start"
+        before = _actors(url, reading)
+        # When a request sends a token that was never issued
+        with pytest.raises(urllib.error.HTTPError) as refused:
             _post(start, "Bearer not-a-token")
+        # Then it is refused (a 500: the least app has no problem documents) and changes nothing
+        assert refused.value.code == 500
+        assert _actors(url, reading) == before
         # When it sends the operator's token, Then the follow-up starts in the operator's name
-        answer = json.loads(_post(start, server.authorization))
-    assert answer["status"] == "in_progress"
+        assert json.loads(_post(start, server.authorization))["status"] == "in_progress"
+        assert _actors(url, reading)[-1].startswith("bench-http-")
+    # When the app is told to read no token, Then any token passes and the fixed actor acts
+    with web_server.least_app(url, reads_token=False) as server:
+        _post(f"{server.base}/api/v1/follow-ups/{not_reading}/start", "Bearer not-a-token")
+    assert _actors(url, not_reading)[-1] == least_app.NO_TOKEN_ACTOR
+
+
+def _actors(url: str, follow_up_id: int) -> list[str]:
+    """Who each of the follow-up's audit events names, oldest first."""
     with psycopg.connect(libpq_url(url)) as conn:
-        (actor,) = conn.execute(
-            "SELECT actor_email FROM events WHERE follow_up_id = %s ORDER BY id DESC LIMIT 1",
-            (follow_up_id,),
-        ).fetchone() or (None,)
-    assert actor is not None and actor.startswith("bench-http-")
+        rows = conn.execute(
+            "SELECT actor_email FROM events WHERE follow_up_id = %s ORDER BY id", (follow_up_id,)
+        ).fetchall()
+    return [actor for (actor,) in rows]
 
 
 def _post(url: str, authorization: str) -> bytes:
