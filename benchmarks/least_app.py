@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Callable
 
 from fastapi import FastAPI, Request, Response
 
+from benchmarks.common import OPS
 from config.settings import get_settings
 from ied_workflow.cli.serve import uvicorn_options
 from ied_workflow.domain import FollowUp, Outcome, Role
@@ -28,7 +29,7 @@ from ied_workflow.web.schemas import ContactAttemptIn, NoBody, OutcomeIn
 from ied_workflow.workflow import Workflow
 
 PREFIX = "/api/v1/follow-ups/{follow_up_id}"
-NO_TOKEN_ACTOR = "ops@ied.example"
+NO_TOKEN_ACTOR = OPS  # who acts when no token is read: the benchmarks' own actor
 
 
 def app() -> FastAPI:
