@@ -15,10 +15,10 @@ import psycopg
 from sqlalchemy import event
 
 from benchmarks.common import NOW, Figure, Goal, bench_settings, libpq_url
-from ied_workflow import db
 from ied_workflow.cli.followup import COUNT_CAP
+from ied_workflow.db import engines
 from ied_workflow.domain import Status
-from ied_workflow.queries import DASHBOARD, Filter
+from ied_workflow.follow_ups.queries import DASHBOARD, Filter
 from ied_workflow.workflow import Workflow
 
 LIMIT_MS = 50.0
@@ -82,7 +82,7 @@ def _ms(work: Callable[[], object]) -> float:
 
 def measure(url: str, runs: int) -> list[Figure]:
     """One figure per list and per count: product median ms against the replayed SQL."""
-    workflow = Workflow(db.make_engine(url), bench_settings(url))
+    workflow = Workflow(engines.make_engine(url), bench_settings(url))
     pg = psycopg.connect(libpq_url(url), autocommit=True)
     figures = []
     try:

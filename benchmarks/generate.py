@@ -21,8 +21,8 @@ from typing import Any
 import psycopg
 
 from benchmarks.common import NOW, OPS, ensure_database, libpq_url
-from ied_workflow import db
-from ied_workflow.tables import metadata
+from ied_workflow.db import migrate
+from ied_workflow.db.tables import metadata
 
 INSTALLERS = 2000
 SEED = 20261125
@@ -56,7 +56,7 @@ def existing_shape(url: str) -> dict[str, Any] | None:
 def ensure(name: str, size: int, overdue: int = 10_000) -> tuple[str, bool]:
     """The URL of database `name` holding the data set; (url, True) when built now."""
     url = ensure_database(name)
-    db.upgrade(url)
+    migrate.upgrade(url)
     if existing_shape(url) == shape(size, overdue):
         return url, False
     generate(url, size, overdue)
@@ -169,7 +169,7 @@ def main() -> None:
     name = args.database or database_name(args.size)
     if args.force:
         url = ensure_database(name)
-        db.upgrade(url)
+        migrate.upgrade(url)
         generate(url, args.size, args.overdue)
         print(f"built {name}")
         return

@@ -38,7 +38,7 @@ from benchmarks.bench_rows import BENCH_LEADS, remove_bench_rows
 from benchmarks.common import OPS, Figure, Goal, bench_settings, libpq_url
 from benchmarks.sinks import Sinks
 from config.settings import Settings
-from ied_workflow import db
+from ied_workflow.db import engines
 from ied_workflow.workflow import Workflow
 from tests.support.processes import CeleryProcess
 
@@ -131,7 +131,7 @@ def _quiet_data_set(url: str, size: int, shape: Shape, slack_url: str) -> Iterat
 
 def _alert_overdue(url: str, slack_url: str) -> None:
     """Record and deliver, in-process, every alert owed now: the processes start clean."""
-    workflow = Workflow(db.make_engine(url), _slack_only(url, slack_url))
+    workflow = Workflow(engines.make_engine(url), _slack_only(url, slack_url))
     try:
         workflow.scan_overdue()
         while sum(workflow.dispatch().sent.values()):
@@ -230,7 +230,7 @@ def _latencies(url: str, sinks: Sinks, shape: Shape) -> list[float]:
 
 def _create_due_soon(url: str, shape: Shape) -> dict[int, datetime]:
     rng = random.Random(SEED)
-    workflow = Workflow(db.make_engine(url), bench_settings(url))
+    workflow = Workflow(engines.make_engine(url), bench_settings(url))
     tag = f"{BENCH_LEADS}lat{os.getpid()}-"
     try:
         with psycopg.connect(libpq_url(url)) as conn:

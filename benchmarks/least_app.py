@@ -24,8 +24,9 @@ from benchmarks.common import OPS
 from config.settings import get_settings
 from ied_workflow.cli.serve import uvicorn_options
 from ied_workflow.domain import FollowUp, Outcome, Role
-from ied_workflow.web import http, process
-from ied_workflow.web.schemas import ContactAttemptIn, NoBody, OutcomeIn
+from ied_workflow.web import process
+from ied_workflow.web.api import bodies
+from ied_workflow.web.api.schemas import ContactAttemptIn, NoBody, OutcomeIn
 from ied_workflow.workflow import Workflow
 
 PREFIX = "/api/v1/follow-ups/{follow_up_id}"
@@ -48,12 +49,12 @@ def app() -> FastAPI:
     async def act(request: Request, use_case: Callable[[str], FollowUp]) -> Response:
         """The use case in a request thread, as the product's `Acting` runs it."""
         if not reads_token:
-            return http.answer(await process.in_thread(use_case, NO_TOKEN_ACTOR))
+            return bodies.answer(await process.in_thread(use_case, NO_TOKEN_ACTOR))
         token = request.headers.get("authorization", "").removeprefix("Bearer ")
         done = await process.in_thread(
             wf.acting, token, Role.OPERATOR, lambda who: use_case(who.email)
         )
-        return http.answer(done)
+        return bodies.answer(done)
 
     @least.get("/readyz")
     async def ready() -> dict[str, str]:

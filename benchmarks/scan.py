@@ -22,7 +22,7 @@ from typing import Any
 import psycopg
 
 from benchmarks.common import NOW, Figure, Goal, bench_settings, libpq_url
-from ied_workflow import db
+from ied_workflow.db import engines
 from ied_workflow.workflow import Workflow
 
 ALERT_TABLES = "alerts, deliveries, channels, overdue_alerts"
@@ -63,7 +63,7 @@ class Scanner:
     def __init__(self, url: str) -> None:
         self.url = url
         self.settings = bench_settings(url)
-        self.workflow = Workflow(db.make_engine(url), self.settings)
+        self.workflow = Workflow(engines.make_engine(url), self.settings)
         self.pg = psycopg.connect(libpq_url(url), autocommit=True)
 
     def reset_alerts(self) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import workers.tasks  # noqa: F401  # a real worker has Celery and the tasks loaded
 from benchmarks.common import NOW, bench_settings
-from ied_workflow import db
+from ied_workflow.db import engines
 from ied_workflow.workflow import Workflow
 
 
@@ -30,7 +30,7 @@ def main() -> None:
     parser.add_argument("url")
     parser.add_argument("--scan", action="store_true")
     args = parser.parse_args()
-    workflow = Workflow(db.make_engine(args.url), bench_settings(args.url))
+    workflow = Workflow(engines.make_engine(args.url), bench_settings(args.url))
     with workflow.engine.connect():
         pass  # both variants hold a connection: the difference is the scan alone
     written = workflow.scan_overdue(NOW).alerts_written if args.scan else 0

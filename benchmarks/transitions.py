@@ -25,10 +25,11 @@ from sqlalchemy import Connection
 
 from benchmarks.bench_rows import make_follow_ups
 from benchmarks.common import NOW, OPS, Figure, Goal, libpq_url
-from ied_workflow import db, service
-from ied_workflow.clock import DatabaseClock
+from ied_workflow.db import engines
+from ied_workflow.db.clock import DatabaseClock
+from ied_workflow.db.unit_of_work import UnitOfWork
 from ied_workflow.domain import Outcome, Satisfaction
-from ied_workflow.unit_of_work import UnitOfWork
+from ied_workflow.follow_ups import use_cases
 
 WARM_UP = 20  # follow-ups cycled before the clock starts (statement caches, prepared plans)
 HOT_ROWS = 10
@@ -44,7 +45,7 @@ class ServiceRunner:
     """
 
     def __init__(self, url: str) -> None:
-        self.engine = db.make_engine(url)
+        self.engine = engines.make_engine(url)
         self.conn: Connection = self.engine.connect()
         self.clock = DatabaseClock()
         self.outcome = Outcome(has_issue=False, satisfaction=Satisfaction.SATISFIED)
@@ -59,11 +60,11 @@ class ServiceRunner:
     def __call__(self, ids: Sequence[int], workload: str) -> None:
         for fid in ids:
             if workload == "hot":
-                self._run(service.log_contact, fid, outcome="no_response")
+                self._run(use_cases.log_contact, fid, outcome="no_response")
                 continue
-            self._run(service.start, fid)
-            self._run(service.log_contact, fid, outcome="reached_customer")
-            self._run(service.record_outcome, fid, outcome=self.outcome)
+            self._run(use_cases.start, fid)
+            self._run(use_cases.log_contact, fid, outcome="reached_customer")
+            self._run(use_cases.record_outcome, fid, outcome=self.outcome)
 
     def close(self) -> None:
         self.conn.close()

@@ -15,8 +15,8 @@ from celery import Celery
 from celery.schedules import crontab
 from celery.signals import after_setup_logger, after_setup_task_logger
 
+from config import logs
 from config.settings import Settings, get_settings
-from ied_workflow import logs
 
 TASK_TIME_LIMIT = 600  # seconds; a scan of a million rows takes a few
 VISIBILITY_TIMEOUT = 3600  # must exceed every time limit and countdown, or Redis redelivers

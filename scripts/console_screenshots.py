@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from ied_workflow import db  # noqa: E402
-from ied_workflow.clock import FixedClock  # noqa: E402
+from ied_workflow.db.clock import FixedClock  # noqa: E402
 from ied_workflow.domain import Outcome, Satisfaction  # noqa: E402
 from ied_workflow.web.app import create_app  # noqa: E402
 from ied_workflow.workflow import Workflow  # noqa: E402

@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import Engine
 
 from config.settings import Settings
-from ied_workflow import db
-from ied_workflow.clock import FixedClock
+from ied_workflow.db import engines, migrate
+from ied_workflow.db.clock import FixedClock
 from ied_workflow.workflow import Workflow
 from tests.services import scratch_postgres_database, unavailable
 from tests.support.cli import Cli, cli_runner
@@ -38,20 +38,20 @@ pytest_plugins = ["tests.support.leaks"]
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One migrated SQLite file, copied for each test (migrating is the slow part)."""
     path = tmp_path_factory.mktemp("template") / "template.db"
-    db.upgrade(f"sqlite:///{path}")
+    migrate.upgrade(f"sqlite:///{path}")
     return path
 
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     with scratch_postgres_database() as url:
-        db.upgrade(url)
+        migrate.upgrade(url)
         yield url
 
 
 @pytest.fixture(scope="session")
 def postgres_engine(postgres_url: str) -> Iterator[Engine]:
-    engine = db.make_engine(postgres_url)
+    engine = engines.make_engine(postgres_url)
     yield engine
     engine.dispose()
 
@@ -76,7 +76,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
-    engine = db.make_engine(database_url)
+    engine = engines.make_engine(database_url)
     yield engine
     engine.dispose()
 
@@ -165,7 +165,7 @@ def private_postgres() -> Iterator[PrivatePostgres]:
 def private_database(private_postgres: PrivatePostgres) -> str:
     """A migrated database on the private cluster, new for this test."""
     url = private_postgres.create_database(f"ied_faults_{uuid.uuid4().hex[:8]}")
-    db.upgrade(url)
+    migrate.upgrade(url)
     return url
 
 

@@ -7,7 +7,7 @@ from functools import lru_cache
 from celery import current_app
 
 from config.settings import get_settings
-from ied_workflow.db import make_engine
+from ied_workflow.db.engines import make_engine
 from ied_workflow.workflow import Workflow
 
 

@@ -3,7 +3,7 @@
 Task names are stable strings so that other IED services can send them by name.
 Transient database errors are retried with backoff and jitter; delivery errors are
 recorded on the deliveries themselves, never raised here. Without `now`, the
-database's clock decides (see ied_workflow.clock).
+database's clock decides (see ied_workflow.db.clock).
 """
 
 from __future__ import annotations

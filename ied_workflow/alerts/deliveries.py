@@ -17,12 +17,11 @@ from typing import Any
 
 from sqlalchemy import String, bindparam, exists, func, literal, or_, select, update
 
-from ied_workflow import tables as t
 from ied_workflow.alerts.record import inserted
+from ied_workflow.db import tables as t
+from ied_workflow.db.dialects import in_ids, upsert_insert
+from ied_workflow.db.unit_of_work import UnitOfWork
 from ied_workflow.errors import NotFound, RuleViolation
-from ied_workflow.repository import upsert_insert
-from ied_workflow.sqlfuncs import in_ids
-from ied_workflow.unit_of_work import UnitOfWork
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 STATUSES = (PENDING, SENT, FAILED)

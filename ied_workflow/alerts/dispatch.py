@@ -19,14 +19,13 @@ from typing import Any
 from sqlalchemy import select
 
 from config.settings import Settings
-from ied_workflow import measurements
-from ied_workflow import tables as t
-from ied_workflow.alerts import deliveries
+from ied_workflow.alerts import deliveries, measurements
 from ied_workflow.alerts.channels import Channel, Sender
 from ied_workflow.alerts.message import AlertItem, Kind, Message
+from ied_workflow.db import tables as t
+from ied_workflow.db.dialects import in_ids
+from ied_workflow.db.unit_of_work import Database, UnitOfWork
 from ied_workflow.errors import PermanentDeliveryError, TransientDeliveryError
-from ied_workflow.sqlfuncs import in_ids
-from ied_workflow.unit_of_work import Database, UnitOfWork
 
 Outcome = tuple[list[dict[str, Any]], Exception | None]
 log = logging.getLogger(__name__)

@@ -16,13 +16,12 @@ from typing import Any
 
 from sqlalchemy import Integer, Select, String, bindparam, case, cast, literal, or_, select, tuple_
 
-from ied_workflow import tables as t
 from ied_workflow.alerts.message import Kind
 from ied_workflow.alerts.record import ignoring_conflicts
-from ied_workflow.cursor_sql import CursorStatement
-from ied_workflow.repository import insert_of
-from ied_workflow.sqlfuncs import epoch_seconds
-from ied_workflow.unit_of_work import UnitOfWork
+from ied_workflow.db import tables as t
+from ied_workflow.db.compiled import CompiledStatement
+from ied_workflow.db.dialects import epoch_seconds, insert_of
+from ied_workflow.db.unit_of_work import UnitOfWork
 
 fu, seen = t.follow_ups.c, t.overdue_alerts.c
 # SQLite reads "INSERT ... SELECT ... ON CONFLICT" as a join's ON unless the SELECT has a WHERE.
@@ -68,7 +67,7 @@ def scan(uow: UnitOfWork, *, reminder_every: timedelta, batch_size: int) -> Scan
 
 
 # Every value the statements take is a parameter, so each is built and compiled once
-# (`CursorStatement`): building and compiling them on every scan cost 2-3 ms of client
+# (`CompiledStatement`): building and compiling them on every scan cost 2-3 ms of client
 # CPU, as much as a repeat scan's statements themselves, and a scan runs every few
 # seconds.
 NOW = bindparam("now", type_=t.UTCDateTime())
@@ -96,19 +95,19 @@ def _at(name: str, position: tuple[Any, ...] | None) -> dict[str, Any]:
 
 
 @functools.cache
-def _upper_bound(*, after: bool) -> CursorStatement:
+def _upper_bound(*, after: bool) -> CompiledStatement:
     """The (due_at, id) of a batch's last row; no row when the rest fits in one batch."""
     query = _overdue_rows(after, through=False).with_only_columns(fu.due_at, fu.id)
     query = query.order_by(fu.due_at, fu.id).offset(bindparam("skip", type_=Integer)).limit(1)
-    return CursorStatement(query)
+    return CompiledStatement(query)
 
 
 @dataclass(frozen=True, slots=True)
 class _Batch:
     """A batch's writes: its alerts and, unless they are one statement, the remembering."""
 
-    alerts: CursorStatement
-    remember: CursorStatement | None
+    alerts: CompiledStatement
+    remember: CompiledStatement | None
 
 
 @functools.cache
@@ -124,8 +123,8 @@ def _batch(dialect: str, *, after: bool, through: bool) -> _Batch:
     remember = _remember(insert, new)
     alerts = ignoring_conflicts(_alerts_of(insert, new))
     if postgres:
-        return _Batch(CursorStatement(alerts.add_cte(remember.cte("remembered"))), None)
-    return _Batch(CursorStatement(alerts), CursorStatement(remember))
+        return _Batch(CompiledStatement(alerts.add_cte(remember.cte("remembered"))), None)
+    return _Batch(CompiledStatement(alerts), CompiledStatement(remember))
 
 
 def _new_episodes(batch: Select[Any]) -> Select[Any]:

@@ -12,11 +12,11 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from ied_workflow import tables as t
 from ied_workflow.alerts.message import Kind
+from ied_workflow.db import tables as t
+from ied_workflow.db.dialects import upsert_insert
+from ied_workflow.db.unit_of_work import UnitOfWork
 from ied_workflow.domain import FollowUp
-from ied_workflow.repository import upsert_insert
-from ied_workflow.unit_of_work import UnitOfWork
 
 
 def closed_with_issue(uow: UnitOfWork, follow_up: FollowUp) -> int:

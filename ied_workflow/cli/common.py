@@ -8,7 +8,8 @@ import typer
 from sqlalchemy.pool import NullPool
 
 from config.settings import get_settings
-from ied_workflow import db, validation
+from ied_workflow import validation
+from ied_workflow.db import engines
 from ied_workflow.workflow import Workflow
 
 BY = typer.Option(None, "--by", help="Email of the operator acting (default: IED_ACTOR).")
@@ -23,7 +24,7 @@ def workflow() -> Workflow:
     the wrong folder leaves no stray database behind.
     """
     settings = get_settings()
-    db.require_database(settings.database_url)
+    engines.require_database(settings.database_url)
     return Workflow.from_settings(settings, poolclass=NullPool)
 
 

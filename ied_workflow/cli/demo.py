@@ -11,11 +11,11 @@ from rich.rule import Rule
 from sqlalchemy import select
 
 from config.settings import get_settings
-from ied_workflow import db, tables
 from ied_workflow.cli.output import console, counts_table, follow_up_line, follow_up_table, say
+from ied_workflow.db import migrate, tables
 from ied_workflow.domain import Outcome, Satisfaction
 from ied_workflow.errors import IedWorkflowError
-from ied_workflow.queries import Filter
+from ied_workflow.follow_ups.queries import Filter
 from ied_workflow.workflow import Workflow
 
 OPS = "ops@ied.example"
@@ -29,7 +29,7 @@ def run_demo(path: str | None) -> None:
         file.unlink(missing_ok=True)
         url = f"sqlite:///{file}"
         settings = environment.model_copy(update={"database_url": url})
-        db.upgrade(url)
+        migrate.upgrade(url)
         workflow = Workflow.from_settings(settings)
         _walk(workflow, workflow.now())
         workflow.engine.dispose()

@@ -22,7 +22,7 @@ from ied_workflow.cli.output import (
 )
 from ied_workflow.domain import ContactOutcome, FollowUp, Outcome, Satisfaction, Status
 from ied_workflow.errors import ValidationError
-from ied_workflow.queries import COUNT_CAP, Filter
+from ied_workflow.follow_ups.queries import COUNT_CAP, Filter
 
 app = typer.Typer(help="Create, work and inspect follow-ups.", no_args_is_help=True)
 ID = typer.Argument(..., help="The follow-up's id.", show_default=False)
@@ -181,14 +181,14 @@ def list_(
     as_json: bool = JSON,
 ) -> None:
     """Follow-ups matching every filter given, soonest due first."""
-    where = Filter(
-        statuses=tuple(status),
-        due=due_today,
+    where = Filter.of(
+        statuses=status,
+        due_today=due_today,
         overdue=overdue,
         has_issue=has_issue,
         open_issue=open_issue,
         installer_id=installer,
-        lead_id=None if lead is None else validation.identifier(lead, "--lead"),
+        lead_id=lead,
     )
     instant = when(now, "--now")
     wf = workflow()

@@ -10,8 +10,9 @@ from importlib.metadata import version
 import typer
 from sqlalchemy.exc import DBAPIError
 
+from config import logs
 from config.settings import InvalidSettings, get_settings
-from ied_workflow import logs, states
+from ied_workflow import states
 from ied_workflow.cli import accounts, followup, leads, maintenance, ops, serve
 from ied_workflow.errors import IedWorkflowError, NotFound, RuleViolation, ValidationError
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import typer
 
 from config.settings import get_settings
-from ied_workflow import db
 from ied_workflow.cli.common import JSON, workflow
 from ied_workflow.cli.output import emit_json, say
+from ied_workflow.db import migrate
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 
@@ -19,7 +19,7 @@ def upgrade(
     ),
 ) -> None:
     """Apply the Alembic migrations to IED_DATABASE_URL (forward only)."""
-    reached = db.upgrade(get_settings().database_url, revision)
+    reached = migrate.upgrade(get_settings().database_url, revision)
     say(f"database schema at {reached or 'base'}" + (" (head)" if revision == "head" else ""))
 
 

@@ -6,8 +6,9 @@ from typing import Any
 
 import typer
 
+from config import logs
 from config.settings import Settings, get_settings
-from ied_workflow import db, logs
+from ied_workflow.db import engines
 from ied_workflow.errors import ValidationError
 
 
@@ -21,7 +22,7 @@ def serve(
     secret = settings.secret_key
     if secret is None or not secret.get_secret_value().strip():
         raise ValidationError("IED_SECRET_KEY is not set: `serve` needs a long random secret")
-    db.require_database(settings.database_url)
+    engines.require_database(settings.database_url)
     import uvicorn  # only this command needs the web stack loaded
 
     uvicorn.run(

@@ -1,5 +1,8 @@
 """The HTTP edge: FastAPI on uvicorn, calling only `Workflow` methods.
 
-Nothing outside this package imports FastAPI; `app.served_app` is what `serve` runs,
-`app.create_app` the ASGI app that tests build around their own workflow.
+`api/` answers other IED systems (JSON, tokens), `console/` answers people (pages, a
+session). What both use sits here: `app` (`served_app` is what `serve` runs,
+`create_app` what tests build), `process` (the server's threads), `count_cache`
+(dashboard counts shared for a moment), `page_cursors`, `middleware` and `metrics`.
+Nothing outside this package imports FastAPI.
 """

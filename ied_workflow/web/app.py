@@ -16,10 +16,19 @@ from starlette.types import Lifespan
 
 from config.settings import get_settings
 from ied_workflow.errors import ValidationError
-from ied_workflow.web import console, metrics, problems, process
+from ied_workflow.web import console, metrics, process
+from ied_workflow.web.api import problems
+from ied_workflow.web.api.routes import (
+    PREFIX,
+    actions,
+    dashboard,
+    follow_ups,
+    health,
+    leads,
+    notifications,
+)
+from ied_workflow.web.count_cache import CountCache
 from ied_workflow.web.middleware import BodyLimit, Timing
-from ied_workflow.web.routers import PREFIX, actions, follow_ups, health, leads, ops
-from ied_workflow.web.snapshot import CountSnapshots
 from ied_workflow.workflow import Workflow
 
 STATUSES_OF_EVERY_CALL = (401, 403, 413, 422, 503)
@@ -66,10 +75,10 @@ def create_app(
     )
     app.state.workflow = wf
     app.state.cursor_key = _cursor_key(wf)
-    app.state.count_snapshots = CountSnapshots(wf.settings.dashboard_counts_seconds, wf.db)
+    app.state.count_snapshots = CountCache(wf.settings.dashboard_counts_seconds, wf.db)
     # The list page's totals, keyed by filters a viewer types: their own snapshots, so
     # that their bound (snapshot.MAX_KEYS) never makes the dashboard's count again.
-    app.state.list_counts = CountSnapshots(wf.settings.dashboard_counts_seconds, wf.db)
+    app.state.list_counts = CountCache(wf.settings.dashboard_counts_seconds, wf.db)
     app.state.metrics, latency = metrics.registry_for(wf)
     problems.install(app)
     _routes(app)
@@ -98,7 +107,8 @@ def _routes(app: FastAPI) -> None:
     app.include_router(leads.router, responses=found)
     app.include_router(follow_ups.router, responses=refused)
     app.include_router(actions.router, responses=refused)
-    app.include_router(ops.router, responses=refused)
+    app.include_router(dashboard.router, responses=refused)
+    app.include_router(notifications.router, responses=refused)
     app.include_router(health.router, responses=_problems(503))
 
 

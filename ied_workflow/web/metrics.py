@@ -21,10 +21,10 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
-from ied_workflow import measurements as m
-from ied_workflow.alert_calls import AlertFigures
+from ied_workflow.alerts import measurements as m
 from ied_workflow.domain import Status
 from ied_workflow.workflow import Workflow
+from ied_workflow.workflow.alerts import AlertFigures
 
 OUTCOMES = {
     "sent": m.DELIVERIES_SENT,

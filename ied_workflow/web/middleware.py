@@ -8,7 +8,7 @@ from prometheus_client import Histogram
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ied_workflow.web import problems
+from ied_workflow.web.api import problems
 
 
 class BodyLimit:

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from config.settings import Settings
-from ied_workflow.clock import FixedClock
+from ied_workflow.db.clock import FixedClock
 from ied_workflow.web.app import create_app
 from ied_workflow.workflow import Workflow
 from tests.support.data import NOW

@@ -10,7 +10,7 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from ied_workflow.web.routers import ops
+from ied_workflow.web.api.routes import dashboard
 from tests.api.conftest import NOW, Api, assert_problem, delivered, email_of, reached
 
 OPERATOR = email_of("operator")
@@ -214,7 +214,7 @@ def test_dashboard_count_past_the_cap_reads_the_cap_and_is_listed_as_capped(
     operator: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given a cap of 2 (10,000 in production) and 3 pending follow-ups, 2 in progress
-    monkeypatch.setattr(ops, "COUNT_CAP", 2)
+    monkeypatch.setattr(dashboard, "COUNT_CAP", 2)
     for lead in ("L-1", "L-2", "L-3"):
         delivered(operator, lead)
     for lead in ("L-4", "L-5"):

@@ -9,7 +9,7 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from ied_workflow.clock import FixedClock
+from ied_workflow.db.clock import FixedClock
 from ied_workflow.web.app import create_app
 from ied_workflow.workflow import Workflow
 from tests.api.conftest import NOW, Api, delivered

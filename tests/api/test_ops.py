@@ -8,8 +8,8 @@ from contextlib import contextmanager
 from fastapi.testclient import TestClient
 from sqlalchemy.pool import NullPool
 
-from ied_workflow import db
 from ied_workflow.alerts.message import Message
+from ied_workflow.db import engines
 from ied_workflow.errors import PermanentDeliveryError
 from ied_workflow.web.app import create_app
 from ied_workflow.workflow import Workflow
@@ -81,7 +81,7 @@ def test_healthz_and_readyz_need_no_token(client: TestClient) -> None:
 def test_readyz_is_503_when_the_database_does_not_answer() -> None:
     url = "postgresql+psycopg://nobody@127.0.0.1:1/none"
     settings = build_settings(url, secret_key=SECRET)
-    wf = Workflow(db.make_engine(url, poolclass=NullPool), settings)
+    wf = Workflow(engines.make_engine(url, poolclass=NullPool), settings)
     with TestClient(create_app(wf)) as client:
         assert client.get("/healthz").status_code == 200
         answer = client.get("/readyz")
@@ -119,6 +119,6 @@ def test_the_app_refuses_to_start_without_a_secret_key(database_url: str) -> Non
 
     from ied_workflow.errors import ValidationError
 
-    wf = Workflow(db.make_engine(database_url), build_settings(database_url))
+    wf = Workflow(engines.make_engine(database_url), build_settings(database_url))
     with pytest.raises(ValidationError, match="IED_SECRET_KEY"):
         create_app(wf)

@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import APIOperation, Case
 from schemathesis.specs.openapi import checks as openapi_checks
 
-from ied_workflow import db
-from ied_workflow.clock import FixedClock
+from ied_workflow.db import engines
+from ied_workflow.db.clock import FixedClock
 from ied_workflow.web.app import create_app
 from ied_workflow.workflow import Workflow
 from tests.api.conftest import NOW, SECRET
@@ -41,7 +41,7 @@ def fuzzed(tmp_path: Path, sqlite_template: Path) -> tuple[Workflow, str]:
     shutil.copy(sqlite_template, path)
     url = f"sqlite:///{path}"
     wf = Workflow(
-        db.make_engine(url), build_settings(url, secret_key=SECRET), clock=FixedClock(NOW)
+        engines.make_engine(url), build_settings(url, secret_key=SECRET), clock=FixedClock(NOW)
     )
     wf.add_user("admin@ied.example", role="admin")
     for n in range(1, 4):

@@ -19,7 +19,8 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
 from config.settings import get_settings
-from ied_workflow.web import process, routers
+from ied_workflow.web import process
+from ied_workflow.web.api import routes as api_routes
 from ied_workflow.web.app import RECOUNTS, served_app
 from ied_workflow.web.console import routes as console_routes
 from tests.api.conftest import SECRET
@@ -101,7 +102,7 @@ def test_every_route_and_dependency_is_async() -> None:
 
 def _routes() -> Iterator[APIRoute]:
     """Every route of every router module of the API and the console."""
-    for package in (routers, console_routes):
+    for package in (api_routes, console_routes):
         for found in pkgutil.iter_modules(package.__path__):
             module = importlib.import_module(f"{package.__name__}.{found.name}")
             yield from (r for r in module.router.routes if isinstance(r, APIRoute))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from ied_workflow import db
+from ied_workflow.db import engines
 from ied_workflow.workflow import Workflow
 from tests.api.conftest import SECRET
 from tests.support.net import free_port
@@ -63,7 +63,7 @@ def _wait_until_up(base: str, process: subprocess.Popen[bytes]) -> None:
 
 
 def test_served_api_works_end_to_end_over_http(database_url: str, tmp_path: Path) -> None:
-    wf = Workflow(db.make_engine(database_url), build_settings(database_url))
+    wf = Workflow(engines.make_engine(database_url), build_settings(database_url))
     wf.add_user("ops@ied.example", role="operator")
     token = wf.create_token("ops@ied.example", name="server test").token
     wf.engine.dispose()

@@ -18,7 +18,7 @@ from benchmarks.http import API_READS, CONSOLE_PAGES
 from benchmarks.latency import Shape
 from benchmarks.report import text_table, write_json
 from benchmarks.run import Plan, run_suite
-from ied_workflow import db
+from ied_workflow.db import migrate
 from tests.services import scratch_postgres_database
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
@@ -30,7 +30,7 @@ def data_sets() -> Iterator[tuple[str, str]]:
     """Two tiny generated data sets with the same overdue count."""
     with scratch_postgres_database() as large, scratch_postgres_database() as small:
         for url, size in ((large, 600), (small, 200)):
-            db.upgrade(url)
+            migrate.upgrade(url)
             generate(url, size, OVERDUE)
         yield large, small
 

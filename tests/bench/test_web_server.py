@@ -17,7 +17,7 @@ import pytest
 from benchmarks import http, least_app, web_server
 from benchmarks.bench_rows import make_follow_ups
 from benchmarks.common import libpq_url
-from ied_workflow import db
+from ied_workflow.db import migrate
 from tests.services import scratch_postgres_database
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 @pytest.fixture(scope="module")
 def url() -> Iterator[str]:
     with scratch_postgres_database() as found:
-        db.upgrade(found)
+        migrate.upgrade(found)
         yield found
 
 

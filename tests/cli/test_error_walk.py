@@ -15,8 +15,8 @@ import pytest
 import typer
 
 from config.settings import get_settings
-from ied_workflow import db
 from ied_workflow.cli.main import app
+from ied_workflow.db import engines
 from tests.support.cli import Cli, Run, cli_runner
 from tests.support.database import snapshot
 
@@ -101,7 +101,7 @@ def leaves(command: object, path: tuple[str, ...] = ()) -> Iterator[str]:
 
 
 def rows(url: str) -> dict[str, list[tuple[object, ...]]]:
-    engine = db.make_engine(url)
+    engine = engines.make_engine(url)
     try:
         return snapshot(engine)
     finally:

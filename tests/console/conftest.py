@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from config.settings import Settings
-from ied_workflow import accounts
-from ied_workflow.clock import FixedClock
+from ied_workflow.accounts import hashing, use_cases
+from ied_workflow.db.clock import FixedClock
 from ied_workflow.domain import FollowUp
 from ied_workflow.web.app import create_app
 from ied_workflow.workflow import Workflow
@@ -44,7 +44,7 @@ def console_settings(database_url: str, **overrides: Any) -> Settings:
 @pytest.fixture(scope="session")
 def password_hash() -> str:
     """PASSWORD's argon2 hash, made once: hashing is slow on purpose."""
-    return accounts.hash_password(PASSWORD)
+    return hashing.hash_password(PASSWORD)
 
 
 @pytest.fixture
@@ -53,7 +53,7 @@ def wf(engine: Engine, database_url: str, password_hash: str) -> Workflow:
     workflow = Workflow(engine, console_settings(database_url), clock=FixedClock(NOW))
     for role in ROLES:
         workflow.run(
-            lambda uow, role=role: accounts.add_user(
+            lambda uow, role=role: use_cases.add_user(
                 uow, email_of(role), role=role, password_hash=password_hash
             )
         )

@@ -7,8 +7,8 @@ import re
 from datetime import timedelta
 from typing import cast
 
-from ied_workflow.clock import FixedClock
-from ied_workflow.web import http
+from ied_workflow.db.clock import FixedClock
+from ied_workflow.web import page_cursors
 from ied_workflow.workflow import Workflow
 from tests.console.conftest import NOW, Browser, SignedIn, follow_up
 
@@ -146,7 +146,7 @@ def test_a_shared_total_never_says_fewer_than_the_page_shows(
     made = [follow_up(wf, f"L-{n:02}", due_at=NOW + timedelta(minutes=n)) for n in range(30)]
     viewer = as_role["viewer"]
     key = cast(SignedIn, as_role).app.state.cursor_key
-    later = http.cursor(made[28].due_at, made[28].id, key)
+    later = page_cursors.cursor(made[28].due_at, made[28].id, key)
     assert matching(viewer.get(f"/follow-ups?cursor={later}").text) == "30"
     # When 30 more match a second later, within the counts' window
     for n in range(30, 60):

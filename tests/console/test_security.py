@@ -40,7 +40,7 @@ def test_cookie_is_secure_when_the_console_is_served_over_https(
 ) -> None:
     from fastapi.testclient import TestClient
 
-    from ied_workflow.clock import FixedClock
+    from ied_workflow.db.clock import FixedClock
     from ied_workflow.web.app import create_app
     from tests.console.conftest import PASSWORD, console_settings
     from tests.support.data import NOW

@@ -14,8 +14,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ied_workflow import audit
-from ied_workflow import tables as t
+from ied_workflow.db import tables as t
+from ied_workflow.follow_ups import history
 from ied_workflow.workflow import Workflow
 from tests.support.processes import ROOT
 
@@ -29,7 +29,7 @@ def follow_up_rows(workflow: Workflow) -> list[tuple[Any, ...]]:
     return workflow.run(lambda uow: [tuple(row) for row in uow.conn.execute(query)])
 
 
-def audit_mismatches(workflow: Workflow) -> list[audit.Mismatch]:
+def audit_mismatches(workflow: Workflow) -> list[history.Mismatch]:
     return workflow.audit()
 
 

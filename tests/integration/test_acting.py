@@ -8,10 +8,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event
 
-from ied_workflow import db, queries
-from ied_workflow.accounts import Principal
+from ied_workflow.accounts.records import Principal
+from ied_workflow.db import engines
 from ied_workflow.domain import Role
 from ied_workflow.errors import PermissionDenied, Unauthenticated
+from ied_workflow.follow_ups import queries
 from ied_workflow.workflow import Workflow
 from tests.integration.test_contract import delivered
 from tests.support.data import NOW, OPS
@@ -61,7 +62,7 @@ def test_a_refused_caller_runs_nothing(workflow: Workflow, token: str) -> None:
 @pytest.fixture
 def on_database_time(postgres_database: str) -> Iterator[Workflow]:
     """A workflow on PostgreSQL's own clock (no fixed clock given)."""
-    engine = db.make_engine(postgres_database)
+    engine = engines.make_engine(postgres_database)
     yield Workflow(engine, build_settings(postgres_database))
     engine.dispose()
 

@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 
-from ied_workflow import tables
 from ied_workflow.alerts import deliveries
 from ied_workflow.alerts.channels import ConsoleChannel, SlackChannel
+from ied_workflow.db import tables
 from ied_workflow.workflow import Workflow
 from tests.integration.test_contract import OPEN_ISSUE, SATISFIED, delivered, reached
 from tests.support.data import NOW, OPS

@@ -6,14 +6,15 @@ from datetime import timedelta
 
 from sqlalchemy import Engine, delete, update
 
-from ied_workflow import audit, tables
+from ied_workflow.db import tables
+from ied_workflow.follow_ups import history
 from ied_workflow.workflow import Workflow
 from tests.integration.test_contract import OPEN_ISSUE, SATISFIED, delivered, reached
 from tests.support.cli import Cli
 from tests.support.data import NOW, OPS
 
 
-def mismatches(workflow: Workflow) -> list[audit.Mismatch]:
+def mismatches(workflow: Workflow) -> list[history.Mismatch]:
     return workflow.audit()
 
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine, insert
 from sqlalchemy.exc import IntegrityError
 
-from ied_workflow import tables
+from ied_workflow.db import tables
 from ied_workflow.domain import FollowUp, Outcome, Satisfaction
 from ied_workflow.errors import (
     DuplicateFollowUp,
@@ -21,7 +21,7 @@ from ied_workflow.errors import (
     TransitionNotAllowed,
     ValidationError,
 )
-from ied_workflow.queries import Filter
+from ied_workflow.follow_ups.queries import Filter
 from ied_workflow.workflow import Workflow
 from tests.support.data import NOW, OPS
 from tests.support.database import snapshot
@@ -373,8 +373,8 @@ def test_bad_values_are_refused_at_the_service_edge(workflow: Workflow, engine: 
 
 
 def test_stale_writer_loses_the_version_race(workflow: Workflow, engine: Engine) -> None:
-    from ied_workflow import repository
     from ied_workflow.errors import ConcurrentModification
+    from ied_workflow.follow_ups import repository
 
     follow_up = delivered(workflow)
     stale = workflow.get(follow_up.id)

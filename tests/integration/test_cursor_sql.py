@@ -13,11 +13,13 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from ied_workflow import db, queries, repository
-from ied_workflow import tables as t
-from ied_workflow.clock import FixedClock
-from ied_workflow.cursor_sql import CursorStatement
+from ied_workflow.db import engines
+from ied_workflow.db import tables as t
+from ied_workflow.db.clock import DatabaseClock, FixedClock
+from ied_workflow.db.compiled import CompiledStatement
+from ied_workflow.db.unit_of_work import UnitOfWork
 from ied_workflow.domain import ContactAttempt, Event, Status
+from ied_workflow.follow_ups import queries, repository
 from ied_workflow.workflow import Workflow
 from tests.integration.test_contract import delivered, reached
 from tests.integration.test_recovery import kill_other_sessions
@@ -30,14 +32,14 @@ def test_locked_read_matches_the_plain_read(workflow: Workflow, engine: Engine) 
     follow_up = reached(workflow, "L-cursor")
     # When it is read with its lock (the cursor path on PostgreSQL) and without
     with engine.connect() as conn, conn.begin():
-        locked, now = repository.get_locked_and_now(
-            conn, follow_up.id, read_now=conn.dialect.name == "postgresql"
-        )
+        uow = UnitOfWork(conn, DatabaseClock())
+        locked = repository.get_locked_first(uow, follow_up.id)
+        now = uow.now
         plain = repository.get(conn, follow_up.id)
     # Then both are the same follow-up, its datetimes aware and in UTC
     assert locked == plain
     assert locked.last_contacted_at is not None and locked.last_contacted_at.tzinfo is UTC
-    assert now is None or now.tzinfo is not None
+    assert now.tzinfo is not None
 
 
 def test_history_read_on_the_cursor_matches_the_plain_read(
@@ -71,14 +73,16 @@ def test_instants_read_from_postgresql_are_utc_whatever_time_zone_a_caller_asks_
     # timeout, with libpq's PGTZ (applied after the options) naming a third zone
     monkeypatch.setenv("PGTZ", "Asia/Tokyo")
     asked = "-c TimeZone=America/New_York -c statement_timeout=5000"
-    engine = db.make_engine(postgres_database, connect_args={"options": asked})
+    engine = engines.make_engine(postgres_database, connect_args={"options": asked})
     try:
         workflow = Workflow(engine, build_settings(postgres_database), clock=FixedClock(NOW))
         written = reached(workflow, "L-zone")
         # When the follow-up is read in a page, and with its lock and the database's now()
         (found,) = workflow.find(queries.Filter(), limit=5)
         with engine.connect() as conn, conn.begin():
-            locked, now = repository.get_locked_and_now(conn, written.id, read_now=True)
+            uow = UnitOfWork(conn, DatabaseClock())
+            locked = repository.get_locked_first(uow, written.id)
+            now = uow.now
             timeout = conn.exec_driver_sql("SHOW statement_timeout").scalar_one()
     finally:
         engine.dispose()
@@ -118,7 +122,7 @@ def test_a_lost_connection_is_wrapped_and_invalidated(
             assert kill_other_sessions(str(make_url(postgres_url).database)) >= 1
             # When the locking read runs on the driver's cursor
             with pytest.raises(DBAPIError) as raised:
-                repository.get_locked_and_now(conn, follow_up.id, read_now=True)
+                repository.get_locked_first(UnitOfWork(conn, DatabaseClock()), follow_up.id)
             # Then SQLAlchemy's error path ran: wrapped, invalidated, listeners told
             assert raised.value.connection_invalidated
             assert conn.invalidated
@@ -166,7 +170,7 @@ def test_values_a_statement_holds_are_sent_and_a_parameter_without_one_stays_req
     postgres_engine: Engine,
 ) -> None:
     # Given a statement with a literal, a LIMIT and one parameter built without a value
-    statement = CursorStatement(
+    statement = CompiledStatement(
         select(literal("overdue:", String), bindparam("n", type_=Integer)).limit(1)
     )
     with postgres_engine.connect() as conn, conn.begin():
@@ -200,4 +204,4 @@ def test_a_value_computed_per_call_is_refused_on_the_cursor(
         conn.begin(),
         pytest.raises(TypeError, match="computed per call"),
     ):
-        CursorStatement(statement).first(conn, {"alert_id": 1, "at": NOW})
+        CompiledStatement(statement).first(conn, {"alert_id": 1, "at": NOW})

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from ied_workflow import db, tables
+from ied_workflow.db import migrate, tables
 from ied_workflow.domain import Outcome, Satisfaction
 from ied_workflow.workflow import Workflow
 from tests.services import scratch_postgres_database
@@ -55,11 +55,11 @@ def url_at_0003(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]
     """A new database migrated to 0003, the schema before alerts and deliveries."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'old.db'}"
-        db.upgrade(url, "0003")
+        migrate.upgrade(url, "0003")
         yield url
         return
     with scratch_postgres_database() as url:
-        db.upgrade(url, "0003")
+        migrate.upgrade(url, "0003")
         yield url
 
 
@@ -119,7 +119,7 @@ def test_upgrade_keeps_history_and_sends_nothing_twice(
     old.engine.dispose()
 
     # When it is upgraded
-    db.upgrade(url_at_0003)
+    migrate.upgrade(url_at_0003)
     workflow = Workflow.from_settings(build_settings(url_at_0003, slack_webhook_url=slack.url))
 
     # Then every follow-up, contact, event and note is intact, and the audit replays clean
@@ -153,11 +153,11 @@ def test_upgrade_keeps_history_and_sends_nothing_twice(
 
 def test_downgrade_below_0004_is_refused(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'new.db'}"
-    db.upgrade(url)
+    migrate.upgrade(url)
     copy = tmp_path / "copy.db"
     shutil.copy(tmp_path / "new.db", copy)
     from alembic import command
 
     with pytest.raises(NotImplementedError, match="cannot be undone"):
-        command.downgrade(db.alembic_config(url), "0003")
+        command.downgrade(migrate.alembic_config(url), "0003")
     assert (tmp_path / "new.db").read_bytes() == copy.read_bytes()  # nothing changed

@@ -10,9 +10,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, Engine, Select, event, func, inspect, literal, select, text
 
+from ied_workflow.db.tables import follow_ups, metadata
 from ied_workflow.domain import Status
-from ied_workflow.queries import Filter, conditions, parameters
-from ied_workflow.tables import follow_ups, metadata
+from ied_workflow.follow_ups.queries import Filter, conditions, parameters
 from tests.support.data import NOW
 
 UTC_ZONE = ZoneInfo("UTC")

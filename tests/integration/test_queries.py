@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from ied_workflow import queries
-from ied_workflow.queries import Filter, end_of_today
+from ied_workflow.follow_ups import queries
+from ied_workflow.follow_ups.queries import Filter, end_of_today
 from ied_workflow.workflow import Workflow
 from tests.integration.test_contract import SATISFIED, delivered, reached
 from tests.support.data import NOW, OPS

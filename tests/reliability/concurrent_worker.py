@@ -19,10 +19,10 @@ from typing import Any, TypeVar
 from sqlalchemy import event
 
 from config.settings import Settings
-from ied_workflow.db import make_engine
+from ied_workflow.db.engines import make_engine
+from ied_workflow.db.unit_of_work import UnitOfWork
 from ied_workflow.domain import Outcome, Satisfaction
 from ied_workflow.errors import ConcurrentModification, IedWorkflowError
-from ied_workflow.unit_of_work import UnitOfWork
 from ied_workflow.workflow import Workflow
 
 R = TypeVar("R")

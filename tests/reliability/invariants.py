@@ -1,7 +1,7 @@
 """The contract's invariants, read from the database: the oracle the reliability tests share.
 
 `violations(conn)` returns one readable line per broken rule, so a failing test says which
-follow-up broke which rule. `audit.verify` is part of it: the row must agree with its history.
+follow-up broke which rule. `history.verify` is part of it: the row must agree with its history.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from ied_workflow import audit
-from ied_workflow import tables as t
+from ied_workflow.db import tables as t
+from ied_workflow.follow_ups import history
 
 OPEN = ("pending", "in_progress")
 TERMINAL = ("completed", "closed_with_issue")
@@ -42,7 +42,7 @@ def violations(conn: Connection, rows: dict[str, list[dict[str, Any]]] | None = 
     events: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for event in rows["events"]:
         events[event["follow_up_id"]].append(event)
-    found = [f"audit: {m}" for m in audit.verify(conn)]
+    found = [f"audit: {m}" for m in history.verify(conn)]
     for follow_up in rows["follow_ups"]:
         fid = follow_up["id"]
         found += [f"follow-up {fid}: {p}" for p in _broken(follow_up, attempts[fid], events[fid])]

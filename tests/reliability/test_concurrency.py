@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
-from ied_workflow import db
-from ied_workflow import tables as t
+from ied_workflow.db import engines, migrate
+from ied_workflow.db import tables as t
 from ied_workflow.workflow import Workflow
 from tests.reliability import concurrent_worker
 from tests.reliability.invariants import read_all, violations
@@ -70,7 +70,7 @@ BAD_INPUT_REFUSAL = {
 def shared_database() -> Iterator[str]:
     """This test's own PostgreSQL database, migrated."""
     with scratch_postgres_database() as url:
-        db.upgrade(url)
+        migrate.upgrade(url)
         yield url
 
 
@@ -198,7 +198,7 @@ def test_four_processes_lose_nothing_double_nothing_and_refuse_with_typed_errors
     shared_database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Given 200 follow-ups (and 20 free leads) on PostgreSQL
-    engine = db.make_engine(shared_database)
+    engine = engines.make_engine(shared_database)
     ids, free, taken = seed(engine, shared_database)
     with engine.connect() as conn:
         leads_before = [tuple(row) for row in conn.execute(select(t.leads).order_by(t.leads.c.id))]

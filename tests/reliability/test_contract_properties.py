@@ -39,7 +39,7 @@ from hypothesis.stateful import (
 from sqlalchemy import Engine, delete
 
 from config.settings import Settings
-from ied_workflow import db, tables
+from ied_workflow.db import engines, tables
 from ied_workflow.domain import FollowUp, Outcome, Satisfaction
 from ied_workflow.errors import (
     DuplicateFollowUp,
@@ -593,7 +593,7 @@ def _empty(engine: Engine) -> None:
 @pytest.fixture
 def quick_engine(database_url: str) -> Iterator[Engine]:
     """The test's own engine: no pre-ping, since the server stays up for this test."""
-    engine = db.make_engine(database_url, pool_pre_ping=False)
+    engine = engines.make_engine(database_url, pool_pre_ping=False)
     yield engine
     engine.dispose()
 

@@ -11,9 +11,9 @@ from collections.abc import Collection, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from ied_workflow import service
+from ied_workflow.db.unit_of_work import UnitOfWork
 from ied_workflow.domain import FollowUp
-from ied_workflow.unit_of_work import UnitOfWork
+from ied_workflow.follow_ups import use_cases
 from ied_workflow.workflow import Workflow
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
@@ -30,8 +30,8 @@ def overdue_follow_ups(
         made = []
         for number in range(first, first + count):
             lead = f"L-{number}"
-            service.upsert_lead(uow, lead, status="assigned", installer_id=f"INST-{number}")
-            made.append(service.create(uow, lead, by=OPS, due_at=due_at))
+            use_cases.upsert_lead(uow, lead, status="assigned", installer_id=f"INST-{number}")
+            made.append(use_cases.create(uow, lead, by=OPS, due_at=due_at))
         return made
 
     return workflow.run(make)

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select, text
 
-from ied_workflow.tables import metadata
+from ied_workflow.db.tables import metadata
 
 
 def empty_tables(engine: Engine) -> None:

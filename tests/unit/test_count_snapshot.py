@@ -15,10 +15,10 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import Connection
 
-from ied_workflow import db
-from ied_workflow.clock import FixedClock
-from ied_workflow.unit_of_work import Database
-from ied_workflow.web.snapshot import MAX_KEYS, Counted, Counter, CountSnapshots
+from ied_workflow.db import engines
+from ied_workflow.db.clock import FixedClock
+from ied_workflow.db.unit_of_work import Database
+from ied_workflow.web.count_cache import MAX_KEYS, CountCache, Counted, Counter
 from tests.support.settings import build_settings
 
 T = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
@@ -32,9 +32,9 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def snapshots(clock: FixedClock, tmp_path: Path) -> Iterator[CountSnapshots]:
-    engine = db.make_engine(f"sqlite:///{tmp_path / 'empty.db'}")  # recounts use other threads
-    yield CountSnapshots(WINDOW, Database(engine, clock))
+def snapshots(clock: FixedClock, tmp_path: Path) -> Iterator[CountCache]:
+    engine = engines.make_engine(f"sqlite:///{tmp_path / 'empty.db'}")  # recounts use other threads
+    yield CountCache(WINDOW, Database(engine, clock))
     engine.dispose()
 
 
@@ -61,21 +61,21 @@ def never(conn: Connection, at: datetime) -> dict[str, int]:
     raise AssertionError("counted although a snapshot should have answered")
 
 
-def settled(snapshots: CountSnapshots, key: str, now: datetime, old: Counted) -> Counted:
+def settled(snapshots: CountCache, key: str, now: datetime, old: Counted) -> Counted:
     deadline = time.monotonic() + GUARD
     while (latest := snapshots.get(key, now, never)) is old and time.monotonic() < deadline:
         time.sleep(0.01)
     return latest
 
 
-def test_a_snapshot_younger_than_the_window_is_the_answer(snapshots: CountSnapshots) -> None:
+def test_a_snapshot_younger_than_the_window_is_the_answer(snapshots: CountCache) -> None:
     first = snapshots.get("dashboard", T, counting(1))
     assert first == Counted(T, {"n": 1})
     assert snapshots.get("dashboard", T + timedelta(seconds=WINDOW - 0.001), never) is first
     assert snapshots.get("dashboard", T - timedelta(seconds=1), never) is first  # began earlier
 
 
-def test_the_first_count_is_waited_for_and_made_once(snapshots: CountSnapshots) -> None:
+def test_the_first_count_is_waited_for_and_made_once(snapshots: CountCache) -> None:
     # Given a process's first count, held inside
     slow = Held({"n": 1})
 
@@ -96,7 +96,7 @@ def test_the_first_count_is_waited_for_and_made_once(snapshots: CountSnapshots) 
 
 
 def test_a_window_past_the_previous_counts_answer_while_one_thread_counts_again(
-    snapshots: CountSnapshots, clock: FixedClock
+    snapshots: CountCache, clock: FixedClock
 ) -> None:
     # Given a snapshot a window old, and a recount that holds until released
     first = snapshots.get("dashboard", T, counting(1))
@@ -115,7 +115,7 @@ def test_a_window_past_the_previous_counts_answer_while_one_thread_counts_again(
 
 
 def test_counts_two_windows_old_are_taken_before_answering(
-    snapshots: CountSnapshots, clock: FixedClock
+    snapshots: CountCache, clock: FixedClock
 ) -> None:
     snapshots.get("dashboard", T, counting(1))
     later = T + timedelta(seconds=2 * WINDOW)
@@ -124,7 +124,7 @@ def test_counts_two_windows_old_are_taken_before_answering(
 
 
 def test_while_one_request_counts_old_counts_again_the_others_answer_them(
-    snapshots: CountSnapshots, clock: FixedClock
+    snapshots: CountCache, clock: FixedClock
 ) -> None:
     # Given counts two windows old, and a request counting them again (held inside)
     first = snapshots.get("dashboard", T, counting(1))
@@ -148,7 +148,7 @@ def test_while_one_request_counts_old_counts_again_the_others_answer_them(
 
 
 def test_a_snapshot_from_the_future_is_counted_again(
-    snapshots: CountSnapshots, clock: FixedClock
+    snapshots: CountCache, clock: FixedClock
 ) -> None:
     snapshots.get("dashboard", T, counting(1))
     earlier = T - timedelta(minutes=1)  # the clock went back
@@ -156,7 +156,7 @@ def test_a_snapshot_from_the_future_is_counted_again(
     assert snapshots.get("dashboard", earlier, counting(2)) == Counted(earlier, {"n": 2})
 
 
-def test_a_count_that_failed_leaves_the_next_request_to_count(snapshots: CountSnapshots) -> None:
+def test_a_count_that_failed_leaves_the_next_request_to_count(snapshots: CountCache) -> None:
     def broken(conn: Connection, at: datetime) -> dict[str, int]:
         raise RuntimeError("database gone")
 
@@ -166,7 +166,7 @@ def test_a_count_that_failed_leaves_the_next_request_to_count(snapshots: CountSn
 
 
 def test_a_failed_recount_keeps_the_previous_counts_and_a_later_request_tries_again(
-    snapshots: CountSnapshots, clock: FixedClock, caplog: pytest.LogCaptureFixture
+    snapshots: CountCache, clock: FixedClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     first = snapshots.get("dashboard", T, counting(1))
     stale = T + timedelta(seconds=WINDOW)
@@ -189,14 +189,14 @@ def test_a_failed_recount_keeps_the_previous_counts_and_a_later_request_tries_ag
     assert "counting again failed (dashboard)" in caplog.text
 
 
-def test_each_key_has_its_own_snapshot(snapshots: CountSnapshots) -> None:
+def test_each_key_has_its_own_snapshot(snapshots: CountCache) -> None:
     berlin = snapshots.get(("dashboard", "Europe/Berlin"), T, counting(1))
     utc = snapshots.get(("dashboard", "UTC"), T, counting(2))
     assert (berlin.counts, utc.counts) == ({"n": 1}, {"n": 2})
     assert snapshots.get(("dashboard", "Europe/Berlin"), T, never) is berlin
 
 
-def test_past_max_keys_the_oldest_snapshot_makes_room(snapshots: CountSnapshots) -> None:
+def test_past_max_keys_the_oldest_snapshot_makes_room(snapshots: CountCache) -> None:
     # Given as many snapshots as a process keeps (a list total per filter, say)
     first = snapshots.get(("list", 0), T, counting(0))
     for n in range(1, MAX_KEYS):
@@ -211,8 +211,8 @@ def test_past_max_keys_the_oldest_snapshot_makes_room(snapshots: CountSnapshots)
 
 
 def test_a_window_of_zero_counts_on_every_request(clock: FixedClock) -> None:
-    engine = db.make_engine("sqlite://")
-    snapshots = CountSnapshots(0, Database(engine, clock))
+    engine = engines.make_engine("sqlite://")
+    snapshots = CountCache(0, Database(engine, clock))
     assert snapshots.get("dashboard", T, counting(1)).counts == {"n": 1}
     assert snapshots.get("dashboard", T, counting(2)).counts == {"n": 2}
     engine.dispose()

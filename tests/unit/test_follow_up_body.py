@@ -8,8 +8,8 @@ from dataclasses import fields, replace
 from datetime import UTC, datetime, timedelta, timezone
 
 from ied_workflow.domain import FollowUp
-from ied_workflow.web import http
-from ied_workflow.web.schemas import FollowUpOut
+from ied_workflow.web.api import bodies
+from ied_workflow.web.api.schemas import FollowUpOut
 
 AT = datetime(2026, 11, 25, 9, 30, 15, 123456, tzinfo=UTC)
 
@@ -73,19 +73,19 @@ def _as_schema_dumps_it(follow_up: FollowUp) -> bytes:
 
 def test_body_is_byte_for_byte_what_the_schema_dumps() -> None:
     for follow_up in (_every_field_set(), _flags_the_other_way(), _fresh()):
-        body = http.json_response(http.follow_up_json(follow_up)).body
+        body = bodies.json_response(bodies.follow_up_json(follow_up)).body
         assert body == _as_schema_dumps_it(follow_up)
 
 
 def test_body_names_every_field_of_the_schema_once() -> None:
-    body = http.follow_up_json(_fresh())
+    body = bodies.follow_up_json(_fresh())
     aliases = [field.alias for field in FollowUpOut.model_fields.values()]
     assert list(body) == aliases
     assert len(body) == len(fields(FollowUp))
 
 
 def test_instants_keep_their_offset_as_isoformat_prints_it() -> None:
-    body = json.loads(http.json_response(http.follow_up_json(_every_field_set())).body)
+    body = json.loads(bodies.json_response(bodies.follow_up_json(_every_field_set())).body)
     assert body["dueAt"] == "2026-11-25T09:30:15.123456+00:00"
     assert body["completedAt"] == "2026-11-25T10:30:15.123456+01:00"
     assert body["completedAt"] is not None and body["installerId"] == "I-1"

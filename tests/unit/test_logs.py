@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 
-from ied_workflow import logs
+from config import logs
 from tests.support.processes import ROOT
 from tests.support.settings import build_settings
 

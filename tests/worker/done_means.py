@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ied_workflow import db
+from ied_workflow.db import migrate
 from tests.services import REDIS_URL, redis_client, scratch_postgres_database
 from tests.support.data import delivery_rows, overdue_follow_ups
 from tests.support.deployment import alerting, deployments
@@ -138,7 +138,7 @@ def main() -> None:
         SmtpSink() as smtp,
         tempfile.TemporaryDirectory() as folder,
     ):
-        db.upgrade(url)
+        migrate.upgrade(url)
         try:
             report = run(url, namespace, Path(folder), slack, smtp)
         finally:

@@ -16,7 +16,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from ied_workflow import errors as e
 from ied_workflow import labels, links
-from ied_workflow.accounts import Principal
+from ied_workflow.accounts.records import Principal
 from ied_workflow.domain import Role
 from ied_workflow.web.console import session
 from ied_workflow.web.console.rows import table_rows

@@ -18,10 +18,10 @@ from urllib.parse import urlencode, urlsplit
 from fastapi import Depends, Form, Request
 
 from ied_workflow import links
-from ied_workflow.accounts import Principal
+from ied_workflow.accounts.records import Principal
+from ied_workflow.db.unit_of_work import UnitOfWork
 from ied_workflow.domain import Role
 from ied_workflow.errors import PermissionDenied, Unauthenticated
-from ied_workflow.unit_of_work import UnitOfWork
 from ied_workflow.web.process import in_thread
 from ied_workflow.workflow import Workflow
 

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Form, Path, Request, Response
 from fastapi.responses import RedirectResponse
 
 from ied_workflow import links, validation
-from ied_workflow.accounts import Principal
+from ied_workflow.accounts.records import Principal
 from ied_workflow.domain import FollowUp, Outcome, Satisfaction
 from ied_workflow.errors import RuleViolation, ValidationError, VersionMismatch
 from ied_workflow.web.console import forms, session

@@ -9,13 +9,14 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import Connection
 
-from ied_workflow import links, queries
+from ied_workflow import links
+from ied_workflow.db.unit_of_work import UnitOfWork
 from ied_workflow.domain import FollowUp, Status
-from ied_workflow.queries import COUNT_CAP, Filter
-from ied_workflow.unit_of_work import UnitOfWork
+from ied_workflow.follow_ups import queries
+from ied_workflow.follow_ups.queries import COUNT_CAP, Filter
 from ied_workflow.web.console import session
 from ied_workflow.web.console.pages import PageRoute, render
-from ied_workflow.web.snapshot import Counted, CountSnapshots
+from ied_workflow.web.count_cache import CountCache, Counted
 from ied_workflow.workflow import Workflow
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -88,7 +89,7 @@ class _Reader:
 
     zone: ZoneInfo
     days: float
-    snapshots: CountSnapshots
+    snapshots: CountCache
 
     def read(self, uow: UnitOfWork) -> tuple[datetime, Counted, list[Section]]:
         """Every count from the process's snapshots (maybe seconds old); the rows live.

@@ -7,16 +7,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from ied_workflow import links, validation
-from ied_workflow.accounts import Principal
+from ied_workflow import links
+from ied_workflow.accounts.records import Principal
+from ied_workflow.db.unit_of_work import UnitOfWork
 from ied_workflow.domain import FollowUp, Role, Status
-from ied_workflow.queries import COUNT_CAP, Filter
-from ied_workflow.unit_of_work import UnitOfWork
-from ied_workflow.web import http
-from ied_workflow.web.console import forms, session, views
+from ied_workflow.follow_ups.queries import COUNT_CAP, Filter
+from ied_workflow.web import page_cursors
+from ied_workflow.web.console import forms, session, wording
 from ied_workflow.web.console.pages import PageRoute, render
 from ied_workflow.web.console.times import formatter
-from ied_workflow.web.snapshot import Counted, CountSnapshots
+from ied_workflow.web.count_cache import CountCache, Counted
 from ied_workflow.workflow import Workflow
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -39,16 +39,14 @@ async def listing(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
     """Follow-ups matching every filter in the query string, soonest due first."""
-    installer_id = _identifier(installer_id, "installer id")
-    lead_id = _identifier(lead_id, "lead id")
-    where = Filter(
-        statuses=tuple(statuses),
-        due=due_today,
+    where = Filter.of(
+        statuses=statuses,
+        due_today=due_today,
         overdue=overdue,
         has_issue=has_issue,
         open_issue=open_issue,
-        installer_id=installer_id or None,
-        lead_id=lead_id or None,
+        installer_id=installer_id,
+        lead_id=lead_id,
         no_contact_days=no_contact_days,
     )
     query: dict[str, Any] = {
@@ -57,15 +55,15 @@ async def listing(
         "overdue": _flag(overdue),
         "hasIssue": _flag(has_issue),
         "openIssue": _flag(open_issue),
-        "installerId": installer_id,
-        "leadId": lead_id,
+        "installerId": where.installer_id or "",
+        "leadId": where.lead_id or "",
         "noContactDays": "" if no_contact_days is None else f"{no_contact_days:g}",
     }
     wf: Workflow = request.app.state.workflow
     key = request.app.state.cursor_key
-    after = None if cursor is None else http.keyset(cursor, key)
+    after = None if cursor is None else page_cursors.keyset(cursor, key)
 
-    snapshots: CountSnapshots = request.app.state.list_counts
+    snapshots: CountCache = request.app.state.list_counts
 
     def read(
         who: Principal, uow: UnitOfWork
@@ -87,7 +85,7 @@ async def listing(
     following = None
     if len(rows) > PAGE:
         last = rows[PAGE - 1]
-        following = links.listing(**query, cursor=http.cursor(last.due_at, last.id, key))
+        following = links.listing(**query, cursor=page_cursors.cursor(last.due_at, last.id, key))
     return render(
         request,
         "list.html.j2",
@@ -108,12 +106,6 @@ async def listing(
 
 def _flag(value: bool) -> str:
     return "true" if value else ""
-
-
-def _identifier(value: str, name: str) -> str:
-    """An id from the filter form, trimmed; malformed ids are refused (422), not searched."""
-    value = value.strip()
-    return validation.identifier(value, name) if value else ""
 
 
 @router.get(links.FOLLOW_UPS + "/{id}")
@@ -140,11 +132,11 @@ async def detail_page(
         who=who,
         fu=follow_up,
         now=now,
-        history=views.history_lines(events, fmt),
-        attempts=views.attempt_lines(attempts, fmt),
+        history=wording.history_lines(events, fmt),
+        attempts=wording.attempt_lines(attempts, fmt),
         error=error,
         forms=_forms(follow_up, who),
-        yes_no=views.yes_no,
+        yes_no=wording.yes_no,
         local_input=lambda moment: forms.local_input(moment, zone),
     )
 
