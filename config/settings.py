@@ -91,8 +91,8 @@ class Settings(BaseSettings):
     # The dashboard's "in progress with no contact for N days".
     stale_contact_days: float = Field(default=3, gt=0)
     # The dashboard's counts (API and console) are shared between requests of one process
-    # for this long, then counted again: each count is capped but still 1-2 ms of database
-    # CPU, nine a page. The answer says when they were counted. 0: count on every request.
+    # for this long, then counted again: each count is capped but still costs the database,
+    # nine a page. The answer says when they were counted. 0: count on every request.
     dashboard_counts_seconds: float = Field(default=5, ge=0)
     # Threads per server process for the blocking work of requests (their unit of work;
     # static files have as many of their own).

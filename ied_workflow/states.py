@@ -1,9 +1,8 @@
 """The V1 follow-up state machine: every status change and its guards live here.
 
 One `transitions.Machine` is shared by every follow-up. Events are fired on a
-follow-up without registering it (`Event.trigger(model)`), because a Machine per
-object or `add_model` per call costs hundreds of microseconds and grows with the
-number of follow-ups seen (see docs/benchmarks.md for the measured figures).
+follow-up without registering it (`Event.trigger(model)`): a Machine per object, or
+`add_model` per call, costs more than the transition and grows with the follow-ups seen.
 """
 
 from __future__ import annotations
@@ -149,8 +148,8 @@ def fire(follow_up: FollowUp, trigger: str, **kwargs: Any) -> str:
 def _changes_nothing(trigger: str, status: str) -> bool:
     """True when the machine's only transition for this pair is internal and unguarded.
 
-    Running such a transition through transitions' event loop changes nothing and
-    costs ~25 µs; the answer is read from the machine's own table, so the machine
+    Running such a transition through transitions' event loop changes nothing but
+    costs time; the answer is read from the machine's own table, so the machine
     stays the one place that says which operations a status allows.
     """
     choices = MACHINE.events[trigger].transitions.get(status, [])

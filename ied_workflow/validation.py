@@ -43,7 +43,7 @@ def email(value: str, field: str = "email") -> str:
 
 @lru_cache(maxsize=4096)
 def _normalized_email(value: str) -> str | None:
-    """Operators' addresses repeat all day: validating one costs ~300 µs, so remember it."""
+    """Operators' addresses repeat all day and validating one is slow: remember it."""
     try:
         return validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError:

@@ -67,9 +67,8 @@ def scan(uow: UnitOfWork, *, reminder_every: timedelta, batch_size: int) -> Scan
 
 
 # Every value the statements take is a parameter, so each is built and compiled once
-# (`CompiledStatement`): building and compiling them on every scan cost 2-3 ms of client
-# CPU, as much as a repeat scan's statements themselves, and a scan runs every few
-# seconds.
+# (`CompiledStatement`): building them on every scan cost as much CPU as a repeat scan's
+# statements themselves, and a scan runs every few seconds.
 NOW = bindparam("now", type_=t.UTCDateTime())
 
 

@@ -1,9 +1,8 @@
 """The hot statements on the driver's cursor, with SQLAlchemy's error handling kept.
 
-`Connection.execute` costs about 50 µs of client CPU per statement more than the
-driver alone (execution context, cache lookup, `CursorResult` and the 22 column
-descriptions psycopg builds for it): a quarter of a transition's client time, see
-docs/benchmarks.md. On PostgreSQL a `CompiledStatement` is compiled once per dialect and
+`Connection.execute` costs a quarter of a transition's client CPU on top of the driver
+(execution context, cache lookup, `CursorResult`, column descriptions). On PostgreSQL
+a `CompiledStatement` is compiled once per dialect and
 runs through `Connection._cursor_execute`, SQLAlchemy's own path for a statement on a
 cursor: the same cursor events and echo, and on failure the same `handle_error`
 events, disconnect detection, invalidation and `DBAPIError` wrapping that

@@ -36,8 +36,8 @@ def _epoch_sqlite(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
 def in_ids(conn: Connection, column: Any, ids: Collection[int]) -> ColumnElement[bool]:
     """`column IN ids`; on PostgreSQL as one array parameter (`= ANY(...)`).
 
-    A batch of 10,000 ids spelled as 10,000 placeholders cost more to render and parse
-    than to run: a quarter of a dispatch's time (see docs/benchmarks.md).
+    A batch of 10,000 ids spelled as 10,000 placeholders costs more to render and parse
+    than to run.
     """
     if conn.dialect.name == "postgresql":
         return column == any_(bindparam(None, list(ids), type_=ARRAY(BigInteger())))  # type: ignore[no-any-return]

@@ -12,7 +12,7 @@ from ied_workflow.errors import Unavailable
 
 # Every PostgreSQL session's settings, after (so over) any `options` a caller gives:
 # - no JIT: every query here is index-driven and short; compiling one costs more than
-#   running it (an overdue scan batch took 1.8 s instead of 0.1 s with JIT on);
+#   running it (an overdue scan batch was many times slower with JIT on);
 # - TimeZone UTC: psycopg then returns timestamptz values in `datetime.UTC`, which is
 #   what `tables.UTCDateTime` promises, so it converts nothing on PostgreSQL (and
 #   `make_engine` checks it on every new connection).

@@ -51,10 +51,10 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def result_processor(self, dialect: Dialect, coltype: object) -> Any:
         """The driver's own on PostgreSQL: its sessions run with TimeZone UTC
-        (`db.SESSION_OPTIONS`), so psycopg already returns `datetime.UTC` values.
+        (`engines.SESSION_OPTIONS`), so psycopg already returns `datetime.UTC` values.
 
         Calling `process_result_value` on each instant was a fifth of the client CPU of
-        reading a 100-follow-up page (docs/benchmarks.md, round 7).
+        reading a page of follow-ups.
         """
         if dialect.name == "postgresql":
             return self.impl_instance.result_processor(dialect, coltype)

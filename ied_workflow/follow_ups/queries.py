@@ -146,9 +146,8 @@ def _shape(where: Filter) -> Filter:
     )
 
 
-# Building a statement and its cache key cost about 0.2 ms a query, a fifth of the
-# console dashboard's CPU (four lists); shapes are few (statuses x flags), so keep them,
-# and run them on the driver's cursor (cursor_sql): `execute` cost a fifth again.
+# Building a statement and its cache key per query was a large share of a dashboard's
+# CPU; shapes are few (statuses x flags), so keep them, compiled (`db/compiled.py`).
 @lru_cache(maxsize=512)
 def _find_statement(shape: Filter, keyset: bool) -> CompiledStatement:
     query = (

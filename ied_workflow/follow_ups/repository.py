@@ -1,7 +1,7 @@
 """Reading and writing follow-up rows with SQLAlchemy Core; no rules live here.
 
 The hot statements are built once with bind parameters: building a statement per
-call cost more than running it (see docs/benchmarks.md).
+call cost more than running it.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ _GET = select(*_FOLLOW_UP).where(t.follow_ups.c.id == bindparam("follow_up_id"))
 # overdue scan, whose outbox inserts take FOR KEY SHARE on the follow-ups they name.
 # SQLite: BEGIN IMMEDIATE already serialises writers.
 _GET_LOCKED = _GET.with_for_update(key_share=True)
-# The hot statements of every transition run on the driver's cursor (see cursor_sql).
+# The hot statements of every transition run on the driver's cursor (`db/compiled.py`).
 _GET_LOCKED_FIRST = FirstRead.of(_GET_LOCKED)
 _ADD_EVENT = insert(t.events)
 # A detail page reads 50 or more of each: rows by position on the cursor, in the

@@ -43,7 +43,7 @@ def served_app() -> FastAPI:
 
     The process's pool holds a connection per thread (IED_WEB_THREADS), where every
     request's database work runs, and RECOUNTS more for the count snapshots' background
-    recounts (`snapshot.py`): none is opened and closed for a single request.
+    recounts (`count_cache.py`): none is opened and closed for a single request.
     """
     settings = get_settings()
 

@@ -1,8 +1,8 @@
 """The dashboard's counts, shared between the requests of one process for a moment.
 
-Each dashboard request (API or console) ran nine capped counts, 9-16 ms of database CPU:
-at 1M follow-ups the dashboards were bound by it. Counts that are a few seconds old
-serve staff as well, so they are counted at most once per IED_DASHBOARD_COUNTS_SECONDS
+Each dashboard request (API or console) runs nine capped counts, which bound the
+dashboards at a million follow-ups. Counts that are a few seconds old serve staff as
+well, so they are counted at most once per IED_DASHBOARD_COUNTS_SECONDS
 and every answer says when they were counted. Lists stay live: only counts are shared
 (the dashboard's, its lists' totals, and the console list's total past its first page).
 """

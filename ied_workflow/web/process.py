@@ -16,11 +16,10 @@ import anyio.to_thread
 
 R = TypeVar("R")
 
-# Python's default (700, 10, 10) runs a young collection every few requests and a full
-# one, over every object the server ever loaded, every few hundred: 70-100 ms each at 1M
-# follow-ups, in which no thread of the process runs. What is loaded at start-up is
+# Python's default (700, 10, 10) runs a full collection over everything the server ever
+# loaded every few hundred requests, and no thread runs meanwhile. What start-up loaded is
 # frozen out of collection (it lives as long as the process), and young collections run
-# 14 times less often; memory per request is unchanged, a cycle lives a little longer.
+# less often; memory per request is unchanged, a cycle lives a little longer.
 GC_THRESHOLDS = (10_000, 50, 100)
 
 
@@ -42,8 +41,8 @@ async def in_thread(call: Callable[..., R], /, *args: Any) -> R:
     """`call(*args)` on the process's request threads, where a request's blocking work
     (its unit of work) runs: the loop's default executor, IED_WEB_THREADS of them.
 
-    Every route is `async` and hands each unit of work over here: asyncio's handoff costs
-    about 20 µs of CPU, anyio's (what FastAPI uses for a plain `def` route or dependency)
-    about 65 µs, and a `def` route with a response model pays it twice.
+    Every route is `async` and hands each unit of work over here: asyncio's handoff is
+    cheaper than anyio's (FastAPI's for a plain `def` route, paid twice with a response
+    model).
     """
     return await asyncio.to_thread(call, *args)
