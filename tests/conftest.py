@@ -1,5 +1,6 @@
 """Fixtures of every test directory, defined once: databases, fake Slack and SMTP servers,
-the in-process CLI, private servers to break, and the product deployed as processes.
+the in-process CLI, private servers to break, the product deployed as processes, and
+alert messages to render and send.
 
 The same database tests run on SQLite and on the real PostgreSQL server. The leak check
 (tests/support/leaks.py) fails a test that leaves a process running.
@@ -9,7 +10,8 @@ from __future__ import annotations
 
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,17 +19,19 @@ import pytest
 from sqlalchemy import Engine
 
 from config.settings import Settings
+from ied_workflow.alerts.message import AlertItem, Message
 from ied_workflow.db import engines, migrate
 from ied_workflow.db.clock import FixedClock
 from ied_workflow.workflow import Workflow
-from tests.services import scratch_postgres_database, unavailable
 from tests.support.cli import Cli, cli_runner
 from tests.support.data import NOW
 from tests.support.database import empty_tables
 from tests.support.deployment import Deploy, deployments
+from tests.support.messages import alert_item, alert_message
 from tests.support.net import free_port
 from tests.support.servers import PrivatePostgres, PrivateRedis, ServiceMissing
 from tests.support.settings import build_settings
+from tests.support.shared_servers import scratch_postgres_database, unavailable
 from tests.support.slack import FakeSlack
 from tests.support.smtp import SmtpFactory, SmtpSink
 
@@ -175,3 +179,21 @@ def deploy(tmp_path: Path) -> Iterator[Deploy]:
     settings, a Workflow and Celery processes for this test; all stopped at teardown."""
     with deployments(tmp_path) as deploy:
         yield deploy
+
+
+@pytest.fixture
+def now() -> datetime:
+    """The clock every test message is rendered at."""
+    return NOW
+
+
+@pytest.fixture
+def make_item() -> Callable[..., AlertItem]:
+    """Builds a follow-up 3 h 20 min overdue, with two attempts, overridable by keyword."""
+    return alert_item
+
+
+@pytest.fixture
+def make_message() -> Callable[..., Message]:
+    """Builds a message about the given items (one overdue follow-up when none given)."""
+    return alert_message

@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from ied_workflow.web.api.routes import dashboard
-from tests.api.conftest import NOW, Api, assert_problem, delivered, email_of, reached
+from tests.support.api_client import Api, assert_problem, delivered, email_of, reached
+from tests.support.data import NOW
 
 OPERATOR = email_of("operator")
 NO_ISSUE = {"hasIssue": False, "satisfaction": "satisfied"}

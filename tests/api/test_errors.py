@@ -12,7 +12,8 @@ from sqlalchemy import Engine
 
 from ied_workflow.errors import VersionMismatch
 from ied_workflow.workflow import Workflow
-from tests.api.conftest import NOW, Api, assert_problem, delivered, email_of
+from tests.support.api_client import Api, assert_problem, delivered, email_of
+from tests.support.data import NOW
 from tests.support.database import snapshot
 
 

@@ -6,7 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from tests.api.conftest import NOW, Api, delivered
+from tests.support.api_client import Api, delivered
+from tests.support.data import NOW
 
 HOSTILE = [
     "<script>alert('x')</script>",

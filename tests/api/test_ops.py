@@ -13,7 +13,8 @@ from ied_workflow.db import engines
 from ied_workflow.errors import PermanentDeliveryError
 from ied_workflow.web.app import create_app
 from ied_workflow.workflow import Workflow
-from tests.api.conftest import NOW, SECRET, Api, assert_problem, reached
+from tests.support.api_client import SECRET, Api, assert_problem, reached
+from tests.support.data import NOW
 from tests.support.settings import build_settings
 
 

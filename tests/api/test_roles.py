@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine
 
 from ied_workflow.workflow import Workflow
-from tests.api.conftest import ROLES, Api, assert_problem, delivered, email_of
+from tests.support.api_client import ROLES, Api, assert_problem, delivered, email_of
 from tests.support.database import snapshot
 
 # (method, path, body, the least role that may call it); {id} is an existing follow-up.

@@ -20,7 +20,8 @@ from ied_workflow.db import engines
 from ied_workflow.db.clock import FixedClock
 from ied_workflow.web.app import create_app
 from ied_workflow.workflow import Workflow
-from tests.api.conftest import NOW, SECRET
+from tests.support.api_client import SECRET
+from tests.support.data import NOW
 from tests.support.settings import build_settings
 
 EXAMPLES = 25  # per operation: about 10 s for the whole document on SQLite

@@ -23,7 +23,7 @@ from ied_workflow.web import process
 from ied_workflow.web.api import routes as api_routes
 from ied_workflow.web.app import RECOUNTS, served_app
 from ied_workflow.web.console import routes as console_routes
-from tests.api.conftest import SECRET
+from tests.support.api_client import SECRET
 from tests.support.settings import build_settings
 
 

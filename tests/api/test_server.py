@@ -14,7 +14,7 @@ import httpx
 
 from ied_workflow.db import engines
 from ied_workflow.workflow import Workflow
-from tests.api.conftest import SECRET
+from tests.support.api_client import SECRET
 from tests.support.net import free_port
 from tests.support.settings import build_settings
 

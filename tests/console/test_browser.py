@@ -11,8 +11,9 @@ from playwright.sync_api import Dialog, Page, expect
 from ied_workflow.domain import Outcome
 from ied_workflow.web.app import create_app
 from ied_workflow.workflow import Workflow
-from tests.console.conftest import HOSTILE, NOW, PASSWORD, email_of, follow_up, reached
 from tests.support.browser import chromium, serving
+from tests.support.console_client import HOSTILE, PASSWORD, email_of, follow_up, reached
+from tests.support.data import NOW
 
 
 @pytest.fixture

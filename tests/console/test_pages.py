@@ -12,7 +12,8 @@ from ied_workflow import states
 from ied_workflow.domain import Outcome, Satisfaction
 from ied_workflow.web.console.forms import FORMS
 from ied_workflow.workflow import Workflow
-from tests.console.conftest import HOSTILE, NOW, Browser, follow_up, reached
+from tests.support.console_client import HOSTILE, Browser, follow_up, reached
+from tests.support.data import NOW
 from tests.support.database import snapshot
 
 

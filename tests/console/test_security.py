@@ -7,7 +7,7 @@ from sqlalchemy import Engine
 
 from ied_workflow.web.console.session import local_path
 from ied_workflow.workflow import Workflow
-from tests.console.conftest import Browser, email_of, follow_up, reached
+from tests.support.console_client import Browser, email_of, follow_up, reached
 from tests.support.database import snapshot
 
 FORMS = {  # every state-changing form of the console, with a valid body
@@ -42,7 +42,7 @@ def test_cookie_is_secure_when_the_console_is_served_over_https(
 
     from ied_workflow.db.clock import FixedClock
     from ied_workflow.web.app import create_app
-    from tests.console.conftest import PASSWORD, console_settings
+    from tests.support.console_client import PASSWORD, console_settings
     from tests.support.data import NOW
 
     settings = console_settings(database_url, base_url="https://ops.ied.example")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.faults.support import RECORDED
+from tests.support.faults import RECORDED
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -23,9 +23,9 @@ from ied_workflow.alerts.channels import Channel, EmailChannel, SlackChannel, ch
 from ied_workflow.alerts.dispatch import DispatchResult
 from ied_workflow.domain import FollowUp
 from ied_workflow.workflow import Workflow
-from tests.faults.support import record_figures
 from tests.support.cli import Cli
 from tests.support.data import NOW, OPS, delivery_rows
+from tests.support.faults import record_figures
 from tests.support.settings import build_settings
 from tests.support.slack import FakeSlack
 from tests.support.smtp import SmtpSink

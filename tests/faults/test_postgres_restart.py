@@ -19,14 +19,14 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from ied_workflow.domain import FollowUp
-from tests.faults.support import (
+from tests.support.data import delivery_rows, duplicates, overdue_follow_ups
+from tests.support.deployment import Deploy, alerting
+from tests.support.faults import (
     audit_mismatches,
     follow_up_rows,
     record_figures,
     retried_then_succeeded,
 )
-from tests.support.data import delivery_rows, duplicates, overdue_follow_ups
-from tests.support.deployment import Deploy, alerting
 from tests.support.processes import celery_processes
 from tests.support.servers import PrivatePostgres, PrivateRedis
 from tests.support.slack import FakeSlack

@@ -19,9 +19,9 @@ from datetime import timedelta
 import pytest
 
 from ied_workflow.workflow import Workflow
-from tests.faults.support import record_figures
 from tests.support.data import delivery_rows, overdue_follow_ups
 from tests.support.deployment import Deploy, alerting
+from tests.support.faults import record_figures
 from tests.support.processes import CeleryProcess, Supervisor, celery_processes
 from tests.support.servers import PrivateRedis
 from tests.support.slack import FakeSlack

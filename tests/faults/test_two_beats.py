@@ -13,9 +13,9 @@ from datetime import timedelta
 
 import pytest
 
-from tests.faults.support import record_figures
 from tests.support.data import OPS, delivery_rows, overdue_follow_ups
 from tests.support.deployment import Deploy, alerting
+from tests.support.faults import record_figures
 from tests.support.processes import CeleryProcess, celery_processes
 from tests.support.servers import PrivateRedis
 from tests.support.slack import FakeSlack

@@ -23,9 +23,9 @@ from celery import Celery
 
 from ied_workflow.domain import FollowUp
 from ied_workflow.workflow import Workflow
-from tests.faults.support import record_figures
 from tests.support.data import delivery_rows, duplicates, overdue_follow_ups
 from tests.support.deployment import Deploy, Deployment, alerting
+from tests.support.faults import record_figures
 from tests.support.processes import CeleryProcess, celery_processes
 from tests.support.servers import PrivateRedis
 from tests.support.slack import FakeSlack

@@ -14,8 +14,7 @@ from ied_workflow.domain import Role
 from ied_workflow.errors import PermissionDenied, Unauthenticated
 from ied_workflow.follow_ups import queries
 from ied_workflow.workflow import Workflow
-from tests.integration.test_contract import delivered
-from tests.support.data import NOW, OPS
+from tests.support.data import NOW, OPS, delivered
 from tests.support.settings import build_settings
 
 

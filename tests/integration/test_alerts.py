@@ -18,8 +18,7 @@ from ied_workflow.alerts import deliveries
 from ied_workflow.alerts.channels import ConsoleChannel, SlackChannel
 from ied_workflow.db import tables
 from ied_workflow.workflow import Workflow
-from tests.integration.test_contract import OPEN_ISSUE, SATISFIED, delivered, reached
-from tests.support.data import NOW, OPS
+from tests.support.data import NOW, OPEN_ISSUE, OPS, SATISFIED, delivered, reached
 from tests.support.database import snapshot
 from tests.support.settings import build_settings
 from tests.support.slack import FakeSlack

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, insert
 from sqlalchemy.exc import IntegrityError
 
 from ied_workflow.db import tables
-from ied_workflow.domain import FollowUp, Outcome, Satisfaction
+from ied_workflow.domain import Outcome, Satisfaction
 from ied_workflow.errors import (
     DuplicateFollowUp,
     GuardFailed,
@@ -23,21 +23,8 @@ from ied_workflow.errors import (
 )
 from ied_workflow.follow_ups.queries import Filter
 from ied_workflow.workflow import Workflow
-from tests.support.data import NOW, OPS
+from tests.support.data import NOW, OPEN_ISSUE, OPS, SATISFIED, delivered, reached
 from tests.support.database import snapshot
-
-SATISFIED = Outcome(has_issue=False, satisfaction=Satisfaction.SATISFIED)
-OPEN_ISSUE = Outcome(has_issue=True, issue_summary="roof still leaks")
-
-
-def delivered(workflow: Workflow, lead_id: str = "L-1", **create: object) -> FollowUp:
-    workflow.upsert_lead(lead_id, status="assigned", installer_id="I-7")
-    return workflow.create(lead_id, by=OPS, now=NOW, **create)  # type: ignore[arg-type]
-
-
-def reached(workflow: Workflow, lead_id: str = "L-1") -> FollowUp:
-    follow_up = delivered(workflow, lead_id)
-    return workflow.log_contact(follow_up.id, by=OPS, outcome="reached_customer", now=NOW)
 
 
 def refused(engine: Engine, error: type[Exception], action: object) -> str:

@@ -20,9 +20,9 @@ import sqlalchemy as sa
 from ied_workflow.db import migrate, tables
 from ied_workflow.domain import Outcome, Satisfaction
 from ied_workflow.workflow import Workflow
-from tests.services import scratch_postgres_database
 from tests.support.data import NOW, OPS
 from tests.support.settings import build_settings
+from tests.support.shared_servers import scratch_postgres_database
 from tests.support.slack import FakeSlack
 
 HISTORY = ("leads", "follow_ups", "contact_attempts", "events")

@@ -10,8 +10,7 @@ from sqlalchemy import Engine
 from ied_workflow.follow_ups import queries
 from ied_workflow.follow_ups.queries import Filter, end_of_today
 from ied_workflow.workflow import Workflow
-from tests.integration.test_contract import SATISFIED, delivered, reached
-from tests.support.data import NOW, OPS
+from tests.support.data import NOW, OPS, SATISFIED, delivered, reached
 from tests.support.settings import build_settings
 
 NEW_YORK = ZoneInfo("America/New_York")

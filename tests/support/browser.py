@@ -15,8 +15,8 @@ from pathlib import Path
 import uvicorn
 from playwright.sync_api import Browser, sync_playwright
 
-from tests.services import unavailable
 from tests.support.net import free_port
+from tests.support.shared_servers import unavailable
 from tests.support.waiting import wait_until
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -12,13 +12,27 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ied_workflow.db.unit_of_work import UnitOfWork
-from ied_workflow.domain import FollowUp
+from ied_workflow.domain import FollowUp, Outcome, Satisfaction
 from ied_workflow.follow_ups import use_cases
 from ied_workflow.workflow import Workflow
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 OPS = "ops@ied.example"
 OPS_EMAILS = "ops-team@ied.example,night-desk@ied.example"
+SATISFIED = Outcome(has_issue=False, satisfaction=Satisfaction.SATISFIED)
+OPEN_ISSUE = Outcome(has_issue=True, issue_summary="roof still leaks")
+
+
+def delivered(workflow: Workflow, lead_id: str = "L-1", **create: object) -> FollowUp:
+    """An assigned lead of installer I-7, and its follow-up opened at NOW by OPS."""
+    workflow.upsert_lead(lead_id, status="assigned", installer_id="I-7")
+    return workflow.create(lead_id, by=OPS, now=NOW, **create)  # type: ignore[arg-type]
+
+
+def reached(workflow: Workflow, lead_id: str = "L-1") -> FollowUp:
+    """A delivered follow-up whose customer was reached at NOW."""
+    follow_up = delivered(workflow, lead_id)
+    return workflow.log_contact(follow_up.id, by=OPS, outcome="reached_customer", now=NOW)
 
 
 def overdue_follow_ups(

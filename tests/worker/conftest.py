@@ -8,11 +8,11 @@ import pytest
 import redis
 from celery import _state
 
-from tests.services import REDIS_URL, redis_client
 from tests.support.deployment import Deploy, Deployment, alerting
+from tests.support.redis_namespaces import TEST_NAMESPACE_ENV, forget_namespace, new_namespace
+from tests.support.shared_servers import REDIS_URL, redis_client
 from tests.support.slack import FakeSlack
 from tests.support.smtp import SmtpSink
-from tests.worker.namespaces import TEST_NAMESPACE_ENV, forget_namespace, new_namespace
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import done_means
 from tests.support.slack import FakeSlack
 from tests.support.smtp import SmtpSink
-from tests.worker import done_means
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 

@@ -22,10 +22,10 @@ from sqlalchemy import Engine, select
 from ied_workflow.db import engines, migrate
 from ied_workflow.db import tables as t
 from ied_workflow.workflow import Workflow
-from tests.reliability import concurrent_worker
-from tests.reliability.invariants import read_all, violations
-from tests.services import scratch_postgres_database
+from tests.support import concurrency_process
+from tests.support.contract_invariants import read_all, violations
 from tests.support.settings import build_settings
+from tests.support.shared_servers import scratch_postgres_database
 
 pytestmark = pytest.mark.postgres
 
@@ -94,7 +94,7 @@ def run_workers(url: str, ids: list[int], free: list[str], taken: list[str], out
     barrier = ctx.Barrier(WORKERS + 1)
     processes = [
         ctx.Process(
-            target=concurrent_worker.run,
+            target=concurrency_process.run,
             args=(url, ids, free, taken, w, SEED, DURATION, str(out / f"w{w}.json"), barrier),
             name=f"ied-concurrency-{w}",
         )

@@ -1,4 +1,4 @@
-"""The contract's invariants, read from the database: the oracle the reliability tests share.
+"""The contract's invariants, read from the database: the oracle several tests share.
 
 `violations(conn)` returns one readable line per broken rule, so a failing test says which
 follow-up broke which rule. `history.verify` is part of it: the row must agree with its history.

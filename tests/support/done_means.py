@@ -2,7 +2,7 @@
 
 Run by tests/worker/test_done_means.py, and by hand for a transcript:
 
-    python -m tests.worker.done_means
+    python -m tests.support.done_means
 
 which makes its own scratch PostgreSQL database, local Slack webhook and SMTP servers,
 starts `celery worker -B` (scan every 2 s, dispatch every 1 s), lets follow-ups go
@@ -21,19 +21,19 @@ from pathlib import Path
 from typing import Any
 
 from ied_workflow.db import migrate
-from tests.services import REDIS_URL, redis_client, scratch_postgres_database
 from tests.support.data import delivery_rows, overdue_follow_ups
 from tests.support.deployment import alerting, deployments
+from tests.support.redis_namespaces import TEST_NAMESPACE_ENV, forget_namespace, new_namespace
+from tests.support.shared_servers import REDIS_URL, redis_client, scratch_postgres_database
 from tests.support.slack import FakeSlack, SlackPost
 from tests.support.smtp import Email, SmtpSink
-from tests.worker.namespaces import TEST_NAMESPACE_ENV, forget_namespace, new_namespace
 
 SCAN_SECONDS = 2
 DISPATCH_SECONDS = 1
 FOLLOW_UPS = 5
 DUE_IN = timedelta(seconds=2)  # they go overdue while the worker runs
 WATCH_SCANS = 3  # scans after the first alert that must not alert again
-APP = "tests.worker.namespaced_app"  # `workers` in its own Redis namespace
+APP = "tests.support.namespaced_app"  # `workers` in its own Redis namespace
 
 
 @dataclass

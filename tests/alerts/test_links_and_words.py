@@ -16,8 +16,8 @@ from ied_workflow.alerts.channels import channels_from_settings
 from ied_workflow.alerts.message import AlertItem, Kind, Message
 from ied_workflow.alerts.render import email_message, html, humanise, plain_text, slack_payload
 from ied_workflow.labels import due_timing
-from tests.notify.test_notify_render import texts, visible
 from tests.support.data import NOW
+from tests.support.messages import texts, visible
 from tests.support.settings import build_settings
 from tests.support.slack import FakeSlack
 

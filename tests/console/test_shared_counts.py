@@ -10,7 +10,8 @@ from typing import cast
 from ied_workflow.db.clock import FixedClock
 from ied_workflow.web import page_cursors
 from ied_workflow.workflow import Workflow
-from tests.console.conftest import NOW, Browser, SignedIn, follow_up
+from tests.support.console_client import Browser, SignedIn, follow_up
+from tests.support.data import NOW
 
 
 def overdue_tile(page: str) -> str:

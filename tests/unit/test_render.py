@@ -1,15 +1,22 @@
-"""Rendering rules: what an alert says, in which timezone, and how hostile text is defused."""
+"""Rendering rules: what an alert says, in which timezone, and how hostile text is defused.
+
+Hostile text in any field (fuzzed, tests/support/hostile.py) is carried inertly: no raw `<`
+in any Slack text, no new tag or attribute in the HTML part, nothing in an email header.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+import unicodedata
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from ied_workflow.alerts.message import AlertItem, Kind, Message
 from ied_workflow.alerts.render import (
@@ -21,6 +28,9 @@ from ied_workflow.alerts.render import (
     slack_payload,
     subject,
 )
+from tests.support.data import NOW
+from tests.support.hostile import FUZZ, HOSTILE_TEXT, assert_escaped_on_the_wire, with_megabytes
+from tests.support.messages import texts, visible
 from tests.support.slack import without_our_dates
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -31,27 +41,8 @@ MakeItem = Callable[..., AlertItem]
 MakeMessage = Callable[..., Message]
 
 
-def texts(payload: Any) -> Iterator[str]:
-    """Every string inside a Slack payload, however deep."""
-    if isinstance(payload, str):
-        yield payload
-    elif isinstance(payload, dict):
-        for value in payload.values():
-            yield from texts(value)
-    elif isinstance(payload, list):
-        for value in payload:
-            yield from texts(value)
-
-
 def slack_text(message: Message) -> str:
     return "\n".join(texts(slack_payload(message, BERLIN)))
-
-
-def visible(rendering: str) -> str:
-    """The words a reader sees: Slack dates as their fallback, tags, colons and layout
-    whitespace dropped."""
-    dated = re.sub(r"<!date\^\d+\^[^|>]*\|([^>]*)>", r"\1", rendering)
-    return " ".join(re.sub(r"<[^>]+>|:(?=\s)", " ", dated).split())
 
 
 def parsed(message: Message) -> Any:
@@ -252,3 +243,36 @@ def test_long_escaped_summary_is_clipped_without_breaking_an_entity(
     for text in texts(slack_payload(message, BERLIN)):
         assert len(text) <= 3000
         assert not re.search(r"&(?!amp;|lt;|gt;)", text)
+
+
+ITEM_TEXT = st.one_of(HOSTILE_TEXT, st.text(max_size=30)).map(
+    lambda text: "".join(c for c in text if unicodedata.category(c) != "Cs")
+)
+
+
+@FUZZ
+@given(summary=ITEM_TEXT, lead=ITEM_TEXT, installer=ITEM_TEXT, outcome=ITEM_TEXT)
+@example(
+    summary="<!channel> <@U1> <https://evil.example|x> <script>alert(1)</script>",
+    lead="<!here>",
+    installer="Subject: x\r\nBcc: y@evil.example",
+    outcome="<@U2>",
+)
+@with_megabytes("summary", lead="L-1", installer="I-1", outcome="reached_customer")
+def test_renderers_escape_any_text_in_any_field(
+    summary: str, lead: str, installer: str, outcome: str
+) -> None:
+    # Given an alert whose every free-text field is hostile (as if the database held it)
+    item = AlertItem(
+        follow_up_id=7,
+        lead_id=lead,
+        installer_id=installer,
+        status="closed_with_issue",
+        due_at=NOW - timedelta(days=2),
+        contact_attempt_count=3,
+        last_contact_outcome=outcome,
+        issue_summary=summary,
+    )
+    # Then Slack and email carry it inertly
+    short = all(len(text) < 200 for text in (summary, lead, installer, outcome))
+    assert_escaped_on_the_wire(item, summary, round_trip=short)

@@ -12,7 +12,8 @@ from sqlalchemy import Engine
 from ied_workflow.db.clock import FixedClock
 from ied_workflow.web.app import create_app
 from ied_workflow.workflow import Workflow
-from tests.api.conftest import NOW, Api, delivered
+from tests.support.api_client import Api, delivered
+from tests.support.data import NOW
 
 WINDOW = 5  # the setting's default, which these tests' settings keep
 

@@ -21,10 +21,9 @@ from ied_workflow.db.unit_of_work import UnitOfWork
 from ied_workflow.domain import ContactAttempt, Event, Status
 from ied_workflow.follow_ups import queries, repository
 from ied_workflow.workflow import Workflow
-from tests.integration.test_contract import delivered, reached
-from tests.integration.test_recovery import kill_other_sessions
-from tests.support.data import NOW, OPS
+from tests.support.data import NOW, OPS, delivered, reached
 from tests.support.settings import build_settings
+from tests.support.shared_servers import kill_other_sessions
 
 
 def test_locked_read_matches_the_plain_read(workflow: Workflow, engine: Engine) -> None:

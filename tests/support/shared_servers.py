@@ -1,4 +1,6 @@
-"""Real services for integration tests: skip on a laptop without them, fail in CI."""
+"""The shared local PostgreSQL and Redis servers: scratch databases, clients, and pooled
+sessions ended as a restart ends them. A missing server skips a test on a laptop and
+fails it in CI."""
 
 from __future__ import annotations
 
@@ -53,3 +55,14 @@ def redis_client(db: int = 0) -> redis.Redis:
     except redis.RedisError as exc:
         unavailable("Redis at " + REDIS_URL, exc)
     return client
+
+
+def kill_other_sessions(database: str) -> int:
+    """What a PostgreSQL restart does to pooled connections: end them under the client."""
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        rows = admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()",
+            (database,),
+        ).fetchall()
+    return len(rows)

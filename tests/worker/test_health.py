@@ -5,8 +5,8 @@ from __future__ import annotations
 import redis
 
 from config.celery_app import make_app
-from tests.services import REDIS_URL
 from tests.support.settings import build_settings
+from tests.support.shared_servers import REDIS_URL
 from workers.health import beat_lock_ttl
 
 

@@ -11,7 +11,7 @@ import uuid
 import redis
 from celery import Celery
 
-TEST_NAMESPACE_ENV = "IED_TEST_NAMESPACE"  # read by tests.worker.namespaced_app
+TEST_NAMESPACE_ENV = "IED_TEST_NAMESPACE"  # read by tests.support.namespaced_app
 
 
 def new_namespace() -> str:

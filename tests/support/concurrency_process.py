@@ -1,4 +1,5 @@
-"""One process of the concurrency test: random operations on shared follow-ups, all recorded.
+"""One process of the concurrency test (tests/integration/test_concurrency.py): random
+operations on shared follow-ups, all recorded.
 
 Started with the `spawn` method, so it imports only what it needs and builds its own
 engine. Every operation names a unique actor email (and, where it carries text, a unique

@@ -25,10 +25,10 @@ from ied_workflow.domain import Outcome
 from ied_workflow.workflow import Workflow
 from tests.support.data import OPS, OPS_EMAILS, all_sent, delivery_rows, overdue_follow_ups
 from tests.support.deployment import Deployment
+from tests.support.redis_namespaces import namespaced
 from tests.support.slack import FakeSlack
 from tests.support.smtp import SmtpSink
 from tests.support.waiting import wait_until
-from tests.worker.namespaces import namespaced
 from workers import runtime
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]

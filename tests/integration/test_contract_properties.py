@@ -8,10 +8,10 @@ after every step checks:
 - every refused operation raised the typed error the model expects and wrote nothing;
 - every accepted one changed exactly what the model says (status, contact summary,
   issue fields, notes byte for byte);
-- the contract invariants hold (see `invariants.py`): completed implies a reached contact,
-  a satisfaction outcome and no open issue; closed_with_issue implies a reached contact
-  and an issue open at closing; terminal states stay terminal; the contact count equals
-  the attempt rows; `audit.verify` finds nothing;
+- the contract invariants hold (see `tests/support/contract_invariants.py`): completed
+  implies a reached contact, a satisfaction outcome and no open issue; closed_with_issue
+  implies a reached contact and an issue open at closing; terminal states stay terminal;
+  the contact count equals the attempt rows; `audit.verify` finds nothing;
 - the lead rows never change.
 
 The example budget is fixed and derandomized, so CI runs the same sequences every time.
@@ -51,7 +51,7 @@ from ied_workflow.errors import (
     ValidationError,
 )
 from ied_workflow.workflow import Workflow
-from tests.reliability.invariants import read_all, violations
+from tests.support.contract_invariants import read_all, violations
 from tests.support.data import NOW
 from tests.support.database import snapshot
 

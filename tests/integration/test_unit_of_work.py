@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-import psycopg
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from ied_workflow.workflow import Workflow
-from tests.integration.test_contract import delivered
-from tests.services import PG_ADMIN_URL
-from tests.support.data import OPS
+from tests.support.data import OPS, delivered
 from tests.support.settings import build_settings
-
-
-def kill_other_sessions(database: str) -> int:
-    """What a PostgreSQL restart does to pooled connections: end them under the client."""
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-        rows = admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            " WHERE datname = %s AND pid <> pg_backend_pid()",
-            (database,),
-        ).fetchall()
-    return len(rows)
+from tests.support.shared_servers import kill_other_sessions
 
 
 def test_pooled_connection_killed_between_calls_is_replaced(

@@ -30,8 +30,8 @@ from ied_workflow.alerts.message import Kind, Message
 from ied_workflow.domain import Outcome, Satisfaction
 from ied_workflow.errors import DeliveryError
 from ied_workflow.workflow import Workflow
-from tests.reliability.invariants import read_all
 from tests.support.cli import Cli, Run
+from tests.support.contract_invariants import read_all
 from tests.support.slack import FakeSlack
 from tests.support.smtp import SmtpFactory
 from workers import runtime, tasks
