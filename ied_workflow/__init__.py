@@ -3,6 +3,8 @@
 The Python API is `Workflow`; errors all derive from `IedWorkflowError`.
 """
 
+from typing import TYPE_CHECKING
+
 from ied_workflow.domain import ContactOutcome, FollowUp, Outcome, Satisfaction, Status
 from ied_workflow.errors import (
     ConcurrentModification,
@@ -15,7 +17,9 @@ from ied_workflow.errors import (
     ValidationError,
     VersionMismatch,
 )
-from ied_workflow.workflow import Workflow
+
+if TYPE_CHECKING:
+    from ied_workflow.workflow import Workflow
 
 __all__ = [
     "ConcurrentModification",
@@ -34,3 +38,13 @@ __all__ = [
     "VersionMismatch",
     "Workflow",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # `Workflow` loads SQLAlchemy and the whole stack: imported on first use, so that a
+    # module of the package (the CLI's `--version`, `errors`) does not pay for it.
+    if name == "Workflow":
+        from ied_workflow.workflow import Workflow
+
+        return Workflow
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -9,8 +9,6 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import TypeVar
 
-from email_validator import EmailNotValidError, validate_email
-
 from ied_workflow.errors import ValidationError
 
 E = TypeVar("E", bound=StrEnum)
@@ -44,6 +42,9 @@ def email(value: str, field: str = "email") -> str:
 @lru_cache(maxsize=4096)
 def _normalized_email(value: str) -> str | None:
     """Operators' addresses repeat all day and validating one is slow: remember it."""
+    # Loaded on the first email checked: its rules take a CLI command's start time.
+    from email_validator import EmailNotValidError, validate_email
+
     try:
         return validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import typer
-from sqlalchemy.pool import NullPool
 
 from config.settings import get_settings
 from ied_workflow import validation
-from ied_workflow.db import engines
-from ied_workflow.workflow import Workflow
+
+if TYPE_CHECKING:
+    from ied_workflow.workflow import Workflow
 
 BY = typer.Option(None, "--by", help="Email of the operator acting (default: IED_ACTOR).")
 JSON = typer.Option(False, "--json", help="Print JSON with the contract's camelCase names.")
@@ -23,6 +24,12 @@ def workflow() -> Workflow:
     A SQLite file that does not exist is refused, not created empty, so a command run in
     the wrong folder leaves no stray database behind.
     """
+    # Loaded by the commands that use the database: `tasks send` and `--help` stay light.
+    from sqlalchemy.pool import NullPool
+
+    from ied_workflow.db import engines
+    from ied_workflow.workflow import Workflow
+
     settings = get_settings()
     engines.require_database(settings.database_url)
     return Workflow.from_settings(settings, poolclass=NullPool)
@@ -42,5 +49,5 @@ def actor(by: str | None) -> str:
 
 
 def due(value: str, field: str) -> datetime:
-    """A due date option: ISO 8601 with offset, or a plain date (end of that day, ops time)."""
+    """A due date option: ISO 8601 with offset, or a plain date (end of that day, ops timezone)."""
     return validation.parse_due(value, field, get_settings().zone)

@@ -1,4 +1,7 @@
-"""`ied-workflow demo`: the contract's validation scenarios on a fresh SQLite database."""
+"""`ied-workflow demo`: the contract's validation scenarios on a fresh SQLite database.
+
+It makes its database with the migrations, so it loads Alembic, as `db` does.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import typer
 from rich.rule import Rule
 from sqlalchemy import select
 
@@ -19,6 +23,13 @@ from ied_workflow.follow_ups.queries import Filter
 from ied_workflow.workflow import Workflow
 
 OPS = "ops@ied.example"
+
+
+def demo(
+    database: str = typer.Option("", help="SQLite file to use (default: a fresh temporary one)."),
+) -> None:
+    """Seed a fresh SQLite database and walk every scenario of the V1 contract."""
+    run_demo(database or None)
 
 
 def run_demo(path: str | None) -> None:

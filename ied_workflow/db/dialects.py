@@ -6,8 +6,6 @@ from collections.abc import Callable, Collection
 from typing import Any
 
 from sqlalchemy import BigInteger, Connection, Table, any_, bindparam
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
@@ -40,6 +38,8 @@ def in_ids(conn: Connection, column: Any, ids: Collection[int]) -> ColumnElement
     than to run.
     """
     if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY  # PostgreSQL's only
+
         return column == any_(bindparam(None, list(ids), type_=ARRAY(BigInteger())))  # type: ignore[no-any-return]
     return column.in_(ids)  # type: ignore[no-any-return]
 
@@ -51,4 +51,11 @@ def upsert_insert(conn: Connection, table: Table) -> Any:
 
 def insert_of(dialect_name: str) -> Callable[[Table], Any]:
     """`insert` of the dialect named, for statements built once per dialect."""
-    return postgresql.insert if dialect_name == "postgresql" else sqlite.insert
+    # Each dialect's module is loaded where it runs: SQLite's CLI commands skip PostgreSQL's.
+    if dialect_name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+
+        return insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert

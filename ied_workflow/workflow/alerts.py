@@ -7,15 +7,17 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ied_workflow import validation
 from ied_workflow.alerts import deliveries, measurements, overdue, record
-from ied_workflow.alerts.channels import Channel, channels_from_settings
-from ied_workflow.alerts.dispatch import DispatchResult, dispatch
 from ied_workflow.db.unit_of_work import UnitOfWork
 from ied_workflow.follow_ups import queries
 from ied_workflow.workflow.base import WorkflowBase
+
+if TYPE_CHECKING:
+    from ied_workflow.alerts.channels import Channel
+    from ied_workflow.alerts.dispatch import DispatchResult
 
 log = logging.getLogger("ied_workflow.workflow")
 
@@ -82,6 +84,10 @@ class AlertCalls(WorkflowBase):
         self, channels: Mapping[str, Channel] | None = None, *, now: datetime | None = None
     ) -> DispatchResult:
         """Deliver pending alerts on `channels` (default: those configured in settings)."""
+        # Loaded by the calls that send (Slack, SMTP, Jinja2): the CLI's start stays fast.
+        from ied_workflow.alerts.channels import channels_from_settings
+        from ied_workflow.alerts.dispatch import dispatch
+
         if channels is None:
             channels = channels_from_settings(self.settings)
         return dispatch(self.db, channels, self.settings, now=now)
@@ -101,6 +107,8 @@ class AlertCalls(WorkflowBase):
 
     def delivery_backlog(self) -> dict[tuple[str, str], int]:
         """Pending and failed deliveries per (channel, status); zeros for configured channels."""
+        from ied_workflow.alerts.channels import channels_from_settings  # not at start-up either
+
         counts = self.run(deliveries.backlog)
         for channel in channels_from_settings(self.settings):
             for status in (deliveries.PENDING, deliveries.FAILED):
