@@ -110,16 +110,11 @@ def _send_minimal(channel: str, sinks: Sinks, leads: Sequence[str | None]) -> No
     connection.close()
 
 
-def measure(url: str, runs: int, overdue: int, batch_size: int | None = None) -> list[Figure]:
-    """Dispatch figures: alerts marked sent per second, messages, SMTP connections.
-
-    `batch_size` overrides the notify_batch_size setting (default: the product's default).
-    """
+def measure(url: str, runs: int, overdue: int) -> list[Figure]:
+    """Dispatch figures, on the product's batch sizes: alerts marked sent per second,
+    messages, SMTP connections."""
     sinks = Sinks()
-    sizes = {} if batch_size is None else {"notify_batch_size": batch_size}
-    settings = bench_settings(
-        url, slack_webhook_url=sinks.slack_url, smtp_port=sinks.smtp_port, **sizes
-    )
+    settings = bench_settings(url, slack_webhook_url=sinks.slack_url, smtp_port=sinks.smtp_port)
     scanner = Scanner(url)
     scanner.workflow.settings = settings
     channels = channels_from_settings(settings)
@@ -140,7 +135,7 @@ def measure(url: str, runs: int, overdue: int, batch_size: int | None = None) ->
             "alerts/s",
             got["rate"],
             got["raw_rate"],
-            Goal("ratio", ">=", 0.7),  # issue 12
+            Goal("ratio", ">=", 0.7),
             f"{overdue} alerts x {len(channels)} channels; baseline: raw fan-out, claim with "
             "alert and follow-up, one minimal message per batch, mark sent",
         ),

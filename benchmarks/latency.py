@@ -2,7 +2,6 @@
 
     idle CPU   worker (with its pool) and beat started as documented, default settings,
                nothing due: CPU seconds they used over a window, as % of one core.
-               Baseline: the same with the old scan interval (300 s).
     latency    follow-ups created through the product, due at scattered instants over
                the next minutes; seconds from each dueAt until the Slack sink (a separate
                process) received the message naming it.
@@ -47,7 +46,6 @@ REDIS_URL = os.environ.get("IED_BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
 # to a worker, config.celery_app.WORKER_OPTIONS.
 WORKER_ARGS = ("--concurrency=2",)
 BEAT_ARGS: tuple[str, ...] = ()
-OLD_SCAN_INTERVAL = 300  # the default before issue 12
 LATENCY_GOAL_S = 15
 IDLE_GOAL_PERCENT = 2
 NAMED = re.compile(rb"Follow-up #(\d+)")
@@ -67,22 +65,21 @@ class Shape:
 
 
 def measure(url: str, size: int, shape: Shape = Shape()) -> list[Figure]:
-    """One run: idle CPU (old and new scan interval), then the latency of new alerts."""
+    """One run: idle CPU, then the latency of new alerts, on the same worker and beat."""
     sinks = Sinks()
     try:
-        with _quiet_data_set(url, size, shape, sinks.slack_url):
-            old = _idle_cpu(
-                url, sinks, shape, {"IED_SCAN_INTERVAL_SECONDS": str(OLD_SCAN_INTERVAL)}
-            )
-            with _deployment(url, sinks, {}) as processes:
-                new = _settled_cpu(processes, shape)
-                latencies = _latencies(url, sinks, shape)
+        with (
+            _quiet_data_set(url, size, shape, sinks.slack_url),
+            _deployment(url, sinks) as processes,
+        ):
+            idle = _settled_cpu(processes, shape)
+            latencies = _latencies(url, sinks, shape)
     finally:
         sinks.close()
-    return _figures(latencies, shape.follow_ups, new, old)
+    return _figures(latencies, shape.follow_ups, idle)
 
 
-def _figures(latencies: list[float], expected: int, idle: float, baseline: float) -> list[Figure]:
+def _figures(latencies: list[float], expected: int, idle: float) -> list[Figure]:
     complete = {"every follow-up alerted": len(latencies) == expected}
     cut = statistics.quantiles(latencies, n=100, method="inclusive") if len(latencies) > 1 else []
     p99 = cut[98] if cut else max(latencies, default=float("inf"))
@@ -95,9 +92,9 @@ def _figures(latencies: list[float], expected: int, idle: float, baseline: float
         Figure("alert latency median", "s", [statistics.median(latencies or [float("inf")])]),
         Figure("alert latency max", "s", [max(latencies, default=float("inf"))]),
         Figure(
-            "worker and beat idle CPU", "% of one core", [idle], baseline=[baseline],
+            "worker and beat idle CPU", "% of one core", [idle],
             goal=Goal("median", "<=", IDLE_GOAL_PERCENT),
-            note=f"baseline: IED_SCAN_INTERVAL_SECONDS={OLD_SCAN_INTERVAL}",
+            note="the product's default settings, nothing due",
         ),
     ]  # fmt: skip
 
@@ -141,7 +138,7 @@ def _alert_overdue(url: str, slack_url: str) -> None:
 
 
 def _duration(shape: Shape) -> float:
-    return 2 * (30 + shape.settle_s + shape.idle_s) + shape.lead_s + shape.spread_s + shape.tail_s
+    return 30 + shape.settle_s + shape.idle_s + shape.lead_s + shape.spread_s + shape.tail_s
 
 
 def _slack_only(url: str, slack_url: str) -> Settings:
@@ -149,8 +146,8 @@ def _slack_only(url: str, slack_url: str) -> Settings:
 
 
 @contextlib.contextmanager
-def _deployment(url: str, sinks: Sinks, extra: dict[str, str]) -> Iterator[list[CeleryProcess]]:
-    """A worker and a beat on the product's defaults (plus `extra`), killed on the way out."""
+def _deployment(url: str, sinks: Sinks) -> Iterator[list[CeleryProcess]]:
+    """A worker and a beat on the product's defaults, killed on the way out."""
     space = f"ied-bench-lat-{os.getpid()}"
     env = {
         "IED_DATABASE_URL": url,
@@ -158,7 +155,7 @@ def _deployment(url: str, sinks: Sinks, extra: dict[str, str]) -> Iterator[list[
         "IED_SLACK_WEBHOOK_URL": sinks.slack_url,
         "IED_CELERY_QUEUE": space,
         "IED_REDBEAT_KEY_PREFIX": f"{space}:redbeat:",
-    } | extra
+    }
     folder = Path(tempfile.mkdtemp(prefix="ied-bench-lat-"))
     processes = [
         CeleryProcess("worker", env, folder / "worker.log", *WORKER_ARGS),
@@ -184,11 +181,6 @@ def _forget(space: str) -> None:
             client.delete(*keys)
     finally:
         client.close()
-
-
-def _idle_cpu(url: str, sinks: Sinks, shape: Shape, extra: dict[str, str]) -> float:
-    with _deployment(url, sinks, extra) as processes:
-        return _settled_cpu(processes, shape)
 
 
 def _settled_cpu(processes: Sequence[CeleryProcess], shape: Shape) -> float:

@@ -1,12 +1,12 @@
-"""The least FastAPI app that serves goal 3's writes: how far goal 3 goes in this design.
+"""The least FastAPI app that serves the API's writes: what this design reaches at most.
 
 The API's three write routes (start, a contact attempt, the outcome) on the same
 `Workflow`, pydantic bodies and answers, with everything else the product adds taken
 away: no middleware, no dependencies, no If-Match, no problem documents, no console, no
 metrics. Each request reads its bearer token in the use case's transaction
 (`Workflow.acting`), as the README's promise that a revoked token fails on the next
-request needs; with IED_BENCH_LEAST_TOKEN=0 no token is read at all, which no product
-route may do. `benchmarks.web_server.least_app` serves it with `serve`'s uvicorn settings.
+request needs. `benchmarks.web_server.least_app` serves it with `serve`'s uvicorn
+settings; `benchmarks.http` holds the product's writes against it.
 
     python -m benchmarks.least_app --port 8001 --workers 2   (IED_DATABASE_URL set)
 """
@@ -15,12 +15,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 from collections.abc import AsyncIterator, Callable
 
 from fastapi import FastAPI, Request, Response
 
-from benchmarks.common import OPS
 from config.settings import get_settings
 from ied_workflow.cli.serve import uvicorn_options
 from ied_workflow.domain import FollowUp, Outcome, Role
@@ -30,14 +28,12 @@ from ied_workflow.web.api.schemas import ContactAttemptIn, NoBody, OutcomeIn
 from ied_workflow.workflow import Workflow
 
 PREFIX = "/api/v1/follow-ups/{follow_up_id}"
-NO_TOKEN_ACTOR = OPS  # who acts when no token is read: the benchmarks' own actor
 
 
 def app() -> FastAPI:
     """One worker's app: the writes' routes and /readyz, the pool a connection a thread."""
     settings = get_settings()
     wf = Workflow.from_settings(settings, pool_size=settings.web_threads)
-    reads_token = os.environ.get("IED_BENCH_LEAST_TOKEN") != "0"  # by default, as the product
 
     @contextlib.asynccontextmanager
     async def tuned(_: FastAPI) -> AsyncIterator[None]:
@@ -48,8 +44,6 @@ def app() -> FastAPI:
 
     async def act(request: Request, use_case: Callable[[str], FollowUp]) -> Response:
         """The use case in a request thread, as the product's `Acting` runs it."""
-        if not reads_token:
-            return bodies.answer(await process.in_thread(use_case, NO_TOKEN_ACTOR))
         token = request.headers.get("authorization", "").removeprefix("Bearer ")
         done = await process.in_thread(
             wf.acting, token, Role.OPERATOR, lambda who: use_case(who.email)

@@ -20,7 +20,16 @@ from pathlib import Path
 
 import psycopg
 
-from benchmarks import dashboard, dispatching, http, latency, machine, scan, transitions
+from benchmarks import (
+    cli_start,
+    dashboard,
+    dispatching,
+    http,
+    latency,
+    machine,
+    scan,
+    transitions,
+)
 from benchmarks.bench_rows import remove_bench_rows
 from benchmarks.common import Figure, libpq_url
 from benchmarks.generate import database_name, ensure
@@ -35,7 +44,10 @@ PARTS = (
     "transitions",
     "http",
     "latency",
+    "cli",
 )
+# Parts that need neither data set: `--only cli` builds none and cleans none.
+WITHOUT_DATA_SETS = frozenset({"cli"})
 
 
 @dataclass(frozen=True)
@@ -50,10 +62,10 @@ class Plan:
     runs: int = 5
     transactions: int = 300  # follow-ups cycled per side and run (3 transactions each)
     machine_n: int = 2000
-    notify_batch_size: int | None = None  # None: the product's default setting
     http_seconds: float = 10  # length of each wrk run (and of its in-process baseline)
     latency: latency.Shape = field(default_factory=latency.Shape)  # one run, whatever `runs` is
     parts: Sequence[str] = PARTS
+    cli_repeats: int = cli_start.REPEATS  # processes per side and run (cli part)
 
 
 def run_suite(plan: Plan, log: Callable[[str], None] = lambda _: None) -> list[Figure]:
@@ -61,16 +73,17 @@ def run_suite(plan: Plan, log: Callable[[str], None] = lambda _: None) -> list[F
     steps: dict[str, Callable[[], list[Figure]]] = {
         "dashboard": lambda: dashboard.measure(plan.large_url, max(plan.runs, 5)),
         "scan": lambda: scan.measure(plan.large_url, plan.small_url, plan.runs, plan.overdue),
-        "dispatch": lambda: dispatching.measure(
-            plan.large_url, plan.runs, plan.overdue, plan.notify_batch_size
-        ),
+        "dispatch": lambda: dispatching.measure(plan.large_url, plan.runs, plan.overdue),
         "memory": lambda: [scan.memory(plan.large_url, plan.runs)],
         "machine": lambda: machine.measure(plan.runs, plan.machine_n),
         "transitions": lambda: transitions.measure(plan.large_url, plan.runs, plan.transactions),
         "http": lambda: http.measure(plan.large_url, plan.runs, plan.http_seconds),
         "latency": lambda: latency.measure(plan.large_url, plan.large_size, plan.latency),
+        "cli": lambda: cli_start.measure(plan.runs, plan.cli_repeats),
     }
-    _clean(plan)
+    data_sets = needs_data_sets(plan.parts)
+    if data_sets:
+        _clean(plan)
     figures: list[Figure] = []
     try:
         for part in PARTS:
@@ -79,8 +92,13 @@ def run_suite(plan: Plan, log: Callable[[str], None] = lambda _: None) -> list[F
                 figures += steps[part]()
                 log(f"{part}: {time.perf_counter() - started:.0f} s")
     finally:
-        _clean(plan)
+        if data_sets:
+            _clean(plan)
     return figures
+
+
+def needs_data_sets(parts: Sequence[str]) -> bool:
+    return any(part not in WITHOUT_DATA_SETS for part in parts)
 
 
 def _clean(plan: Plan) -> None:
@@ -101,9 +119,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--transactions", type=int, default=300)
     parser.add_argument(
-        "--notify-batch-size", type=int, help="override the setting (default: product default)"
-    )
-    parser.add_argument(
         "--http-seconds", type=float, default=10, help="length of each wrk run (http part)"
     )
     parser.add_argument("--json", type=Path, default=Path("bench-results/results.json"))
@@ -118,6 +133,9 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     urls = []
     for size in (args.size, args.small_size):
+        if not needs_data_sets(parts):
+            urls.append("")  # the parts WITHOUT_DATA_SETS make their own database
+            continue
         started = time.perf_counter()
         url, built = ensure(database_name(size), size, args.overdue)
         took = time.perf_counter() - started
@@ -132,7 +150,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         runs=args.runs,
         transactions=args.transactions,
         parts=parts,
-        notify_batch_size=args.notify_batch_size,
         http_seconds=args.http_seconds,
     )
     figures = run_suite(plan, log)

@@ -33,7 +33,7 @@ from ied_workflow.follow_ups import use_cases
 
 WARM_UP = 20  # follow-ups cycled before the clock starts (statement caches, prepared plans)
 HOT_ROWS = 10
-GOAL = Goal("ratio", ">=", 0.8)  # issue 12; was 0.6
+GOAL = Goal("ratio", ">=", 0.8)  # of raw psycopg's rate
 OVERHEAD_GOAL = Goal("median", "<=", 0.2)  # ms of service layer per transaction
 
 
@@ -289,7 +289,7 @@ def measure(url: str, runs: int, count: int) -> list[Figure]:
 def _overhead(service: list[float], raw: list[float]) -> Figure:
     """Milliseconds the service layer adds to a transaction, run by run (1/service - 1/raw)."""
     extra = [1000 / s - 1000 / r for s, r in zip(service, raw, strict=True)]
-    note = "1 connection: 1/service rate - 1/raw rate of the same run; goal from issue 12"
+    note = "1 connection: 1/service rate - 1/raw rate of the same run"
     return Figure(
         "transitions, service overhead per transaction", "ms", extra, [], OVERHEAD_GOAL, note
     )

@@ -3,7 +3,7 @@
 The server runs as production runs it: the `serve` command, a real socket, IED_* settings
 only (the bench database, a secret key), uvicorn's access log on. It lives in a process
 group of its own and `running` always ends that group, even when the benchmark fails.
-`least_app` serves `benchmarks.least_app` (goal 3's least app) the same way.
+`least_app` serves `benchmarks.least_app` (the least app serving the writes) the same way.
 """
 
 from __future__ import annotations
@@ -50,21 +50,20 @@ class Server:
 
 
 @contextlib.contextmanager
-def running(url: str, workers: int = WORKERS) -> Iterator[Server]:
+def running(url: str) -> Iterator[Server]:
     """`ied-workflow serve` on `url` with a fresh operator; stopped and cleaned up after."""
-    serve = ["-m", "ied_workflow", "serve", "--workers", str(workers)]
+    serve = ["-m", "ied_workflow", "serve", "--workers", str(WORKERS)]
     with _operator(url) as (email, password, token), _serve(serve, url) as base:
         yield Server(base, f"Bearer {token}", _sign_in(base, email, password))
 
 
 @contextlib.contextmanager
-def least_app(url: str, *, reads_token: bool) -> Iterator[Server]:
+def least_app(url: str) -> Iterator[Server]:
     """`benchmarks.least_app` on `url`, served as `serve` serves the product, with a fresh
-    operator's token (read only when `reads_token`); it has no console, so no cookie."""
+    operator's token; it has no console, so no cookie."""
     least = ["-m", "benchmarks.least_app", "--workers", str(WORKERS)]
     path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    env = {"IED_BENCH_LEAST_TOKEN": "1" if reads_token else "0", "PYTHONPATH": path}
-    with _operator(url) as (_, _, token), _serve(least, url, env) as base:
+    with _operator(url) as (_, _, token), _serve(least, url, {"PYTHONPATH": path}) as base:
         yield Server(base, f"Bearer {token}", "")
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks import http
 from benchmarks.dashboard import FILTERS
 from benchmarks.generate import existing_shape, generate, shape
 from benchmarks.http import API_READS, CONSOLE_PAGES
@@ -19,7 +20,7 @@ from benchmarks.latency import Shape
 from benchmarks.report import text_table, write_json
 from benchmarks.run import Plan, run_suite
 from ied_workflow.db import migrate
-from tests.services import scratch_postgres_database
+from tests.support.shared_servers import scratch_postgres_database
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 OVERDUE = 60
@@ -52,11 +53,12 @@ def test_suite_produces_every_figure(data_sets: tuple[str, str], tmp_path: Path)
         transactions=10,
         machine_n=100,
         http_seconds=1,
+        cli_repeats=2,
         # A real worker and beat: a handful of follow-ups due within seconds, short windows
         latency=Shape(follow_ups=5, spread_s=5, lead_s=5, idle_s=2, settle_s=2, tail_s=30),
     )
     figures = run_suite(plan)
-    # Then every figure of the issue is there, with a baseline wherever it has a ratio
+    # Then every figure is there, with a baseline wherever it has a ratio
     names = {figure.name for figure in figures}
     expected = {
         "transitions, 1 connection",
@@ -74,13 +76,18 @@ def test_suite_produces_every_figure(data_sets: tuple[str, str], tmp_path: Path)
         "dispatch, SMTP connections",
         "worker peak RSS, scan of the large table",
         "api writes through HTTP",
-        "api writes, machine CPU per write",
         "api writes, least FastAPI app reading the token",
-        "api writes, least FastAPI app reading no token",
+        "api writes, HTTP ratio over the least app's",
+        "api writes, machine CPU per write",
+        "api writes, CPU HTTP adds per write",
         "alert latency p99",
         "alert latency median",
         "alert latency max",
         "worker and beat idle CPU",
+        "cli start, --version",
+        "cli start, --help",
+        "cli start, followup show",
+        "cli start, least program for followup show",
     }
     expected |= {f"{name}, p99" for name in API_READS}
     expected |= {f"{name}, p95" for name in CONSOLE_PAGES}
@@ -89,6 +96,14 @@ def test_suite_produces_every_figure(data_sets: tuple[str, str], tmp_path: Path)
     for figure in figures:
         assert figure.samples, figure.name
         assert figure.goal is None or figure.passed is not None, figure.name
+    # And the writes' goals are computed from the figures measured in the same run
+    by_name = {figure.name: figure for figure in figures}
+    product, least = by_name["api writes through HTTP"], by_name[http.LEAST]
+    assert product.ratio and least.ratio
+    assert by_name[http.AGAINST_LEAST].samples == [pytest.approx(product.ratio / least.ratio)]
+    cpu = by_name[http.CPU]
+    added = [a - b for a, b in zip(cpu.samples, cpu.baseline, strict=True)]
+    assert by_name[http.CPU_ADDED].samples == pytest.approx(added)
     # And the table and the JSON carry them
     assert "scan overdue, first run" in text_table(figures)
     write_json(tmp_path / "results.json", figures, {"runs": 1})

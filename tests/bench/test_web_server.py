@@ -14,11 +14,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from benchmarks import http, least_app, web_server
+from benchmarks import http, web_server
 from benchmarks.bench_rows import make_follow_ups
 from benchmarks.common import libpq_url
 from ied_workflow.db import migrate
-from tests.services import scratch_postgres_database
+from tests.support.shared_servers import scratch_postgres_database
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -49,25 +49,21 @@ def test_a_failed_run_stops_the_server_and_removes_its_operator(url: str) -> Non
         assert conn.execute("SELECT count(*) FROM api_tokens").fetchone() == (0,)
 
 
-def test_the_least_app_reads_each_requests_token_unless_told_not_to(url: str) -> None:
-    # Given two fresh follow-ups, and the least app serving goal 3's writes
-    reading, not_reading = make_follow_ups(url, 2)
-    with web_server.least_app(url, reads_token=True) as server:
-        start = f"{server.base}/api/v1/follow-ups/{reading}/start"
-        before = _actors(url, reading)
+def test_the_least_app_reads_each_requests_token(url: str) -> None:
+    # Given a fresh follow-up, and the least app serving the API's writes
+    (follow_up,) = make_follow_ups(url, 1)
+    with web_server.least_app(url) as server:
+        start = f"{server.base}/api/v1/follow-ups/{follow_up}/start"
+        before = _actors(url, follow_up)
         # When a request sends a token that was never issued
         with pytest.raises(urllib.error.HTTPError) as refused:
             _post(start, "Bearer not-a-token")
         # Then it is refused (a 500: the least app has no problem documents) and changes nothing
         assert refused.value.code == 500
-        assert _actors(url, reading) == before
+        assert _actors(url, follow_up) == before
         # When it sends the operator's token, Then the follow-up starts in the operator's name
         assert json.loads(_post(start, server.authorization))["status"] == "in_progress"
-        assert _actors(url, reading)[-1].startswith("bench-http-")
-    # When the app is told to read no token, Then any token passes and the fixed actor acts
-    with web_server.least_app(url, reads_token=False) as server:
-        _post(f"{server.base}/api/v1/follow-ups/{not_reading}/start", "Bearer not-a-token")
-    assert _actors(url, not_reading)[-1] == least_app.NO_TOKEN_ACTOR
+        assert _actors(url, follow_up)[-1].startswith("bench-http-")
 
 
 def _actors(url: str, follow_up_id: int) -> list[str]:
