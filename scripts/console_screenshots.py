@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ied_workflow import db  # noqa: E402
+from ied_workflow.db import engines, migrate  # noqa: E402
 from ied_workflow.db.clock import FixedClock  # noqa: E402
 from ied_workflow.domain import Outcome, Satisfaction  # noqa: E402
 from ied_workflow.web.app import create_app  # noqa: E402
@@ -95,9 +95,9 @@ def seed(wf: Workflow) -> int:
 def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="ied-console-shots-"))
     url = f"sqlite:///{folder / 'console.db'}"
-    db.upgrade(url)
+    migrate.upgrade(url)
     settings = build_settings(url, secret_key="screenshots-" * 4, ops_timezone="Europe/Berlin")
-    wf = Workflow(db.make_engine(url), settings, clock=FixedClock(NOW))
+    wf = Workflow(engines.make_engine(url), settings, clock=FixedClock(NOW))
     wf.add_user(OPS[0], role="admin", password=PASSWORD)
     detail = seed(wf)
     with serving(create_app(wf)) as base, chromium() as browser:

@@ -33,20 +33,12 @@ def _rows_of(table: t.Table, row_type: type) -> Select[Any]:
 # The columns in the dataclasses' field order, so a row maps with FollowUp(*row).
 _LEAD = [t.leads.c[field.name] for field in fields(Lead)]
 _FOLLOW_UP = [t.follow_ups.c[field.name] for field in fields(FollowUp)]
-_GET_LEAD = select(*_LEAD).where(t.leads.c.id == bindparam("lead_id"))
-_GET_LEAD_FIRST = FirstRead.of(_GET_LEAD)
+_GET_LEAD = FirstRead.of(select(*_LEAD).where(t.leads.c.id == bindparam("lead_id")))
 
 
-def get_lead(conn: Connection, lead_id: str) -> Lead:
-    row = conn.execute(_GET_LEAD, {"lead_id": lead_id}).one_or_none()
-    if row is None:
-        raise NotFound(f"lead {lead_id} not found")
-    return Lead(*row)
-
-
-def get_lead_first(uow: UnitOfWork, lead_id: str) -> Lead:
-    """The lead, read as the unit of work's first statement (it brings the clock)."""
-    row = _GET_LEAD_FIRST.first(uow, {"lead_id": lead_id})
+def get_lead(uow: UnitOfWork, lead_id: str) -> Lead:
+    """The lead; as a unit of work's first statement, it brings the clock's reading too."""
+    row = _GET_LEAD.first(uow, {"lead_id": lead_id})
     if row is None:
         raise NotFound(f"lead {lead_id} not found")
     return Lead(*row)
@@ -56,9 +48,8 @@ _GET = select(*_FOLLOW_UP).where(t.follow_ups.c.id == bindparam("follow_up_id"))
 # FOR NO KEY UPDATE: the id never changes, and a weaker lock does not block the
 # overdue scan, whose outbox inserts take FOR KEY SHARE on the follow-ups they name.
 # SQLite: BEGIN IMMEDIATE already serialises writers.
-_GET_LOCKED = _GET.with_for_update(key_share=True)
 # The hot statements of every transition run on the driver's cursor (`db/compiled.py`).
-_GET_LOCKED_FIRST = FirstRead.of(_GET_LOCKED)
+_GET_LOCKED = FirstRead.of(_GET.with_for_update(key_share=True))
 _ADD_EVENT = insert(t.events)
 # A detail page reads 50 or more of each: rows by position on the cursor, in the
 # dataclasses' field order, cost about half of `execute` and a mapping per row.
@@ -72,18 +63,18 @@ _ADD_ATTEMPT = CompiledStatement(
 )
 
 
-def get(conn: Connection, follow_up_id: int, *, lock: bool = False) -> FollowUp:
-    """The follow-up; with `lock`, its row stays locked until the transaction ends."""
-    query = _GET_LOCKED if lock else _GET
-    row = conn.execute(query, {"follow_up_id": follow_up_id}).one_or_none()
+def get(conn: Connection, follow_up_id: int) -> FollowUp:
+    """The follow-up, as it stands."""
+    row = conn.execute(_GET, {"follow_up_id": follow_up_id}).one_or_none()
     if row is None:
         raise NotFound(f"follow-up {follow_up_id} not found")
     return FollowUp(*row)
 
 
-def get_locked_first(uow: UnitOfWork, follow_up_id: int) -> FollowUp:
-    """The follow-up, its row locked, read as the unit of work's first statement."""
-    row = _GET_LOCKED_FIRST.first(uow, {"follow_up_id": follow_up_id})
+def get_locked(uow: UnitOfWork, follow_up_id: int) -> FollowUp:
+    """The follow-up, its row locked until the unit of work ends; as its first statement,
+    it brings the clock's reading too."""
+    row = _GET_LOCKED.first(uow, {"follow_up_id": follow_up_id})
     if row is None:
         raise NotFound(f"follow-up {follow_up_id} not found")
     return FollowUp(*row)

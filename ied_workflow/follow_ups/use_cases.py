@@ -55,7 +55,7 @@ def create(
     by = v.email(by, "created by")
     notes = v.text(notes, "notes", max_length=v.NOTE_MAX)
     due_at = None if due_at is None else v.aware(due_at, "due at")
-    lead = repository.get_lead_first(uow, v.identifier(lead_id, "lead id"))
+    lead = repository.get_lead(uow, v.identifier(lead_id, "lead id"))
     if lead.status not in eligible_statuses:
         allowed = ", ".join(sorted(eligible_statuses))
         raise LeadNotEligible(f"lead {lead.id} is {lead.status}; follow-up needs {allowed}")
@@ -277,7 +277,7 @@ def _locked(uow: UnitOfWork, follow_up_id: int, expected_version: int | None = N
     The check follows the lock, so no writer can slip in between. The same statement
     reads the unit of work's instant when the clock is the database's.
     """
-    follow_up = repository.get_locked_first(uow, v.positive_id(follow_up_id))
+    follow_up = repository.get_locked(uow, v.positive_id(follow_up_id))
     if expected_version is not None and expected_version != follow_up.version:
         raise VersionMismatch(
             f"follow-up {follow_up.id} is at version {follow_up.version}, not {expected_version}",

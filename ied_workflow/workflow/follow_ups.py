@@ -177,7 +177,7 @@ class FollowUpCalls(WorkflowBase):
 
     def lead(self, lead_id: str) -> Lead:
         lead_id = validation.identifier(lead_id, "lead id")
-        return self.run(lambda uow: repository.get_lead(uow.conn, lead_id))
+        return self.run(lambda uow: repository.get_lead(uow, lead_id))
 
     def history(self, follow_up_id: int) -> tuple[list[Event], list[ContactAttempt]]:
         follow_up_id = validation.positive_id(follow_up_id)

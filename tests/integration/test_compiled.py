@@ -32,7 +32,7 @@ def test_locked_read_matches_the_plain_read(workflow: Workflow, engine: Engine) 
     # When it is read with its lock (the cursor path on PostgreSQL) and without
     with engine.connect() as conn, conn.begin():
         uow = UnitOfWork(conn, DatabaseClock())
-        locked = repository.get_locked_first(uow, follow_up.id)
+        locked = repository.get_locked(uow, follow_up.id)
         now = uow.now
         plain = repository.get(conn, follow_up.id)
     # Then both are the same follow-up, its datetimes aware and in UTC
@@ -80,7 +80,7 @@ def test_instants_read_from_postgresql_are_utc_whatever_time_zone_a_caller_asks_
         (found,) = workflow.find(queries.Filter(), limit=5)
         with engine.connect() as conn, conn.begin():
             uow = UnitOfWork(conn, DatabaseClock())
-            locked = repository.get_locked_first(uow, written.id)
+            locked = repository.get_locked(uow, written.id)
             now = uow.now
             timeout = conn.exec_driver_sql("SHOW statement_timeout").scalar_one()
     finally:
@@ -121,7 +121,7 @@ def test_a_lost_connection_is_wrapped_and_invalidated(
             assert kill_other_sessions(str(make_url(postgres_url).database)) >= 1
             # When the locking read runs on the driver's cursor
             with pytest.raises(DBAPIError) as raised:
-                repository.get_locked_first(UnitOfWork(conn, DatabaseClock()), follow_up.id)
+                repository.get_locked(UnitOfWork(conn, DatabaseClock()), follow_up.id)
             # Then SQLAlchemy's error path ran: wrapped, invalidated, listeners told
             assert raised.value.connection_invalidated
             assert conn.invalidated
