@@ -31,6 +31,13 @@ class InvalidSettings(ValueError):
     """Raised when an IED_* variable holds a value ied-workflow cannot use; one line."""
 
 
+DAYS_MAX = 36_500  # a century: spans in days and hours stay far from datetime's limits
+HOURS_MAX = 24 * DAYS_MAX
+SECONDS_MAX = 86_400  # intervals, leases and caches of at most a day
+TIMEOUT_MAX = 600  # a network call that takes longer has failed
+BATCH_MAX = 1_000_000
+
+
 class Settings(BaseSettings):
     """ied-workflow configuration; secrets are SecretStr so they never print."""
 
@@ -42,7 +49,9 @@ class Settings(BaseSettings):
 
     # Entry rule: which lead lifecycle statuses may get a follow-up.
     eligible_lead_statuses: CommaList = ["assigned"]
-    default_due_days: float = Field(default=3, gt=0)  # due-date policy when none is given
+    # Due-date policy when none is given. Every span below has an upper bound, which also
+    # refuses inf and nan: a date computed from it must stay one that every part can show.
+    default_due_days: float = Field(default=3, gt=0, le=DAYS_MAX)
 
     slack_webhook_url: SecretStr | None = None
     smtp_host: str | None = None
@@ -50,30 +59,30 @@ class Settings(BaseSettings):
     smtp_user: str | None = None
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
-    smtp_timeout_seconds: float = Field(default=10, gt=0)
+    smtp_timeout_seconds: float = Field(default=10, gt=0, le=TIMEOUT_MAX)
     email_from: str = "ied-workflow@localhost"
     ops_emails: CommaList = []
-    slack_timeout_seconds: float = Field(default=10, gt=0)
+    slack_timeout_seconds: float = Field(default=10, gt=0, le=TIMEOUT_MAX)
 
     # Namespaces on a shared Redis: the task queue and redbeat's keys (lock, schedule).
     celery_queue: str = Field(default="ied", pattern=r"^[A-Za-z0-9._:-]{1,64}$")
     redbeat_key_prefix: str = Field(default="ied:redbeat:", pattern=r"^[A-Za-z0-9._:-]{1,64}$")
 
-    scan_interval_seconds: int = Field(default=5, gt=0)
-    dispatch_interval_seconds: int = Field(default=30, gt=0)
-    overdue_reminder_hours: float = Field(default=24, gt=0)
+    scan_interval_seconds: int = Field(default=5, gt=0, le=SECONDS_MAX)
+    dispatch_interval_seconds: int = Field(default=30, gt=0, le=SECONDS_MAX)
+    overdue_reminder_hours: float = Field(default=24, gt=0, le=HOURS_MAX)
     digest_at: time = time(8, 0)  # local time in ops_timezone
     # A channel configured later delivers the alerts of this many hours before its first
     # run; older ones are skipped on it (the digest summarises what is still open).
-    alert_backlog_hours: float = Field(default=24, ge=0)
-    notify_max_attempts: int = Field(default=8, gt=0)
+    alert_backlog_hours: float = Field(default=24, ge=0, le=HOURS_MAX)
+    notify_max_attempts: int = Field(default=8, gt=0, le=1000)
     # As large as a scan batch, so that one scan makes one message per channel.
-    notify_batch_size: int = Field(default=20_000, gt=0)
+    notify_batch_size: int = Field(default=20_000, gt=0, le=BATCH_MAX)
     # A claimed notification not marked sent within this lease is claimed again.
-    notify_lease_seconds: int = Field(default=120, gt=0)
+    notify_lease_seconds: int = Field(default=120, gt=0, le=SECONDS_MAX)
     # Rows stay in the database (INSERT ... SELECT), so a batch costs no worker memory;
     # 20,000 keeps a typical scan to one batch and one message per channel.
-    scan_batch_size: int = Field(default=20_000, gt=0)
+    scan_batch_size: int = Field(default=20_000, gt=0, le=BATCH_MAX)
     # The public address (https://ops.ied.example): links in alerts and API Locations, and
     # the console's cookie is Secure when it is https. Unset: alerts carry no links.
     base_url: str | None = None
@@ -89,11 +98,11 @@ class Settings(BaseSettings):
     # console's session cookies; `serve` refuses to start without it.
     secret_key: SecretStr | None = None
     # The dashboard's "in progress with no contact for N days".
-    stale_contact_days: float = Field(default=3, gt=0)
+    stale_contact_days: float = Field(default=3, gt=0, le=DAYS_MAX)
     # The dashboard's counts (API and console) are shared between requests of one process
     # for this long, then counted again: each count is capped but still costs the database,
     # nine a page. The answer says when they were counted. 0: count on every request.
-    dashboard_counts_seconds: float = Field(default=5, ge=0)
+    dashboard_counts_seconds: float = Field(default=5, ge=0, le=SECONDS_MAX)
     # Threads per server process for the blocking work of requests (their unit of work;
     # static files have as many of their own).
     # Few: the work is mostly Python under one GIL, and a queue of requests waiting for a
@@ -105,7 +114,7 @@ class Settings(BaseSettings):
     session_hours: float = Field(default=12, gt=0, le=24 * 30)
     # Bodies above this are refused (413) before they are read. The largest valid body,
     # an outcome with full notes and summary, JSON-escaped, is under 100 KiB.
-    api_max_body_bytes: int = Field(default=128 * 1024, gt=0)
+    api_max_body_bytes: int = Field(default=128 * 1024, gt=0, le=64 * 1024 * 1024)
 
     @field_validator("ops_timezone")
     @classmethod

@@ -57,3 +57,28 @@ def test_negative_id_is_bad_input_not_an_unknown_option(cli: Cli) -> None:
     result = cli("followup", "show", "-1")
     assert result.code == 2 and one_line(result.err)
     assert result.err == "error: -1 is not a valid value: ids are positive whole numbers\n"
+
+
+NUMBERS = [
+    "IED_DEFAULT_DUE_DAYS",
+    "IED_OVERDUE_REMINDER_HOURS",
+    "IED_ALERT_BACKLOG_HOURS",
+    "IED_SMTP_TIMEOUT_SECONDS",
+    "IED_SLACK_TIMEOUT_SECONDS",
+    "IED_STALE_CONTACT_DAYS",
+    "IED_DASHBOARD_COUNTS_SECONDS",
+]
+
+
+@pytest.mark.parametrize("variable", NUMBERS)
+@pytest.mark.parametrize("value", ["1e400", "inf", "nan", "1e9"])
+def test_numeric_settings_refuse_infinity_and_spans_no_date_can_hold(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    # Given a span so large that a date computed from it could not be shown (or infinite)
+    monkeypatch.setenv(variable, value)
+    # When any command reads the settings
+    result = cli("followup", "list")
+    # Then it is refused in one line that names the variable, before anything runs
+    assert result.code == 2 and one_line(result.err)
+    assert f"invalid setting {variable}: " in result.err and value not in result.err
