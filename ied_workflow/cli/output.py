@@ -106,6 +106,16 @@ def history_lines(
     return [f"{local(at, zone)}  {text}" for at, _, text in sorted(lines, key=lambda r: r[:2])]
 
 
+def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """A table for people; every cell is plain text, never rich markup."""
+    table = Table(title=title, box=box.SIMPLE_HEAD)
+    for header in headers:
+        table.add_column(header)
+    for row in rows:
+        table.add_row(*(Text(cell) for cell in row))
+    console.print(table)
+
+
 def follow_up_table(rows: Sequence[FollowUp], title: str, zone: tzinfo) -> Table:
     table = Table(title=title, box=box.SIMPLE_HEAD)
     for header in ("id", "lead", "installer", "status", "due", "tries", "last contact", "issue"):

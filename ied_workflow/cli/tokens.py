@@ -5,12 +5,10 @@ from __future__ import annotations
 import sys
 
 import typer
-from rich import box
-from rich.table import Table
-from rich.text import Text
 
+from config.settings import get_settings
 from ied_workflow.cli.common import JSON, workflow
-from ied_workflow.cli.output import console, emit_json, say
+from ied_workflow.cli.output import emit_json, local, print_table, say
 
 app = typer.Typer(help="API tokens (shown once, stored as a hash).", no_args_is_help=True)
 
@@ -40,16 +38,18 @@ def list_tokens(as_json: bool = JSON) -> None:
     if as_json:
         emit_json(rows)
         return
-    table = Table(title=f"{len(rows)} tokens", box=box.SIMPLE_HEAD)
-    for header in ("id", "user", "name", "created", "revoked"):
-        table.add_column(header)
-    for token in rows:
-        revoked = token.revoked_at.isoformat(timespec="seconds") if token.revoked_at else "-"
-        created = token.created_at.isoformat(timespec="seconds")
-        table.add_row(
-            str(token.id), Text(token.user_email), Text(token.name or "-"), created, revoked
-        )
-    console.print(table)
+    zone = get_settings().zone
+    cells = [
+        [
+            str(token.id),
+            token.user_email,
+            token.name or "-",
+            local(token.created_at, zone),
+            local(token.revoked_at, zone),
+        ]
+        for token in rows
+    ]
+    print_table(f"{len(rows)} tokens", ("id", "user", "name", "created", "revoked"), cells)
 
 
 @app.command("revoke")

@@ -6,12 +6,10 @@ import sys
 from enum import StrEnum
 
 import typer
-from rich import box
-from rich.table import Table
-from rich.text import Text
 
+from config.settings import get_settings
 from ied_workflow.cli.common import JSON, workflow
-from ied_workflow.cli.output import console, emit_json, say
+from ied_workflow.cli.output import emit_json, local, print_table, say
 from ied_workflow.domain import Role
 
 app = typer.Typer(help="API users and their roles.", no_args_is_help=True)
@@ -47,15 +45,18 @@ def list_users(as_json: bool = JSON) -> None:
     if as_json:
         emit_json(rows)
         return
-    table = Table(title=f"{len(rows)} users", box=box.SIMPLE_HEAD)
-    for header in ("email", "role", "password", "disabled", "created"):
-        table.add_column(header)
-    for user in rows:
-        created = user.created_at.isoformat(timespec="seconds")
-        password = "yes" if user.has_password else "-"
-        disabled = "disabled" if user.disabled else "-"
-        table.add_row(Text(user.email), user.role, password, disabled, created)
-    console.print(table)
+    zone = get_settings().zone
+    cells = [
+        [
+            user.email,
+            user.role,
+            "yes" if user.has_password else "-",
+            "disabled" if user.disabled else "-",
+            local(user.created_at, zone),
+        ]
+        for user in rows
+    ]
+    print_table(f"{len(rows)} users", ("email", "role", "password", "disabled", "created"), cells)
 
 
 @app.command("disable")

@@ -63,3 +63,18 @@ def test_tokens_revoke_and_refusals(cli: Cli) -> None:
     assert cli("tokens", "create", "nobody@ied.example").code == 4
     cli("users", "disable", "bot@ied.example")
     assert cli("tokens", "create", "bot@ied.example").code == 3
+
+
+def test_users_and_tokens_lists_show_times_in_the_ops_timezone(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given operations in India (no daylight saving), and a user with a revoked token
+    monkeypatch.setenv("IED_OPS_TIMEZONE", "Asia/Kolkata")
+    cli("users", "add", "bot@ied.example", "--role", "viewer")
+    made = json.loads(cli("tokens", "create", "bot@ied.example", "--json").out)
+    cli("tokens", "revoke", str(made["id"]))
+    # When people list them
+    users, tokens = cli("users", "list").out, cli("tokens", "list").out
+    # Then every time is in the ops timezone and says so, as everywhere else
+    assert "IST" in users and "UTC" not in users and "+00:00" not in users
+    assert tokens.count("IST") == 2 and "UTC" not in tokens and "+00:00" not in tokens
